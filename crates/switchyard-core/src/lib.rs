@@ -1,1 +1,8 @@
-//! placeholder
+//! Switchyard's services: the provider registry, authentication, the LLM service
+//! and provider secrets. Business logic lives here; nothing here knows HTTP.
+
+pub mod auth;
+pub mod keys;
+pub mod llm;
+pub mod registry;
+pub mod secrets;

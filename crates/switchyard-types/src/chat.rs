@@ -17,13 +17,24 @@ pub enum MessageRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// An image by URL (http(s) or a `data:` URI).
-    ImageUrl { url: String, detail: Option<String> },
+    ImageUrl {
+        url: String,
+        detail: Option<String>,
+    },
     /// An image given inline as base64 bytes.
-    ImageBase64 { media_type: String, data: String },
+    ImageBase64 {
+        media_type: String,
+        data: String,
+    },
     /// Model reasoning ("thinking") carried through a conversation.
-    Reasoning { text: String, signature: Option<String> },
+    Reasoning {
+        text: String,
+        signature: Option<String>,
+    },
 }
 
 /// A tool call the assistant made; `arguments` is a JSON document as text.
@@ -95,7 +106,11 @@ pub enum ToolChoice {
 pub enum ResponseFormat {
     Text,
     JsonObject,
-    JsonSchema { name: String, schema: serde_json::Value, strict: bool },
+    JsonSchema {
+        name: String,
+        schema: serde_json::Value,
+        strict: bool,
+    },
 }
 
 /// The canonical chat request.
@@ -185,14 +200,32 @@ pub struct ChatResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamEvent {
-    TextDelta { text: String },
-    ReasoningDelta { text: String },
+    TextDelta {
+        text: String,
+    },
+    ReasoningDelta {
+        text: String,
+    },
     /// A new tool call begins (index identifies it in later argument deltas).
-    ToolCallStart { index: u32, id: String, name: String },
-    ToolCallDelta { index: u32, arguments: String },
-    Finish { reason: FinishReason },
-    Usage { usage: Usage },
-    Error { kind: crate::ErrorKind, message: String },
+    ToolCallStart {
+        index: u32,
+        id: String,
+        name: String,
+    },
+    ToolCallDelta {
+        index: u32,
+        arguments: String,
+    },
+    Finish {
+        reason: FinishReason,
+    },
+    Usage {
+        usage: Usage,
+    },
+    Error {
+        kind: crate::ErrorKind,
+        message: String,
+    },
 }
 
 /// Canonical embeddings request.

@@ -430,7 +430,10 @@ mod tests {
                 format!("\"{}\"", k.as_str())
             );
         }
-        assert_eq!(GroupStrategy::WeightedRoundRobin.as_str(), "weighted_round_robin");
+        assert_eq!(
+            GroupStrategy::WeightedRoundRobin.as_str(),
+            "weighted_round_robin"
+        );
         assert_eq!(TaskType::SentimentAnalysis.as_str(), "sentiment_analysis");
     }
 

@@ -76,7 +76,11 @@ mod tests {
 
     #[test]
     fn serde_names_match_as_str() {
-        for k in [ErrorKind::RateLimited, ErrorKind::ContextLengthExceeded, ErrorKind::NotFound] {
+        for k in [
+            ErrorKind::RateLimited,
+            ErrorKind::ContextLengthExceeded,
+            ErrorKind::NotFound,
+        ] {
             let json = serde_json::to_string(&k).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", k.as_str()));
         }

@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod domain;
 pub mod error;
+pub mod media;
 pub mod secret;
 
 pub use domain::*;

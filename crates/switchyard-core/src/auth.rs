@@ -1,0 +1,119 @@
+//! Authentication: a presented API key becomes an [`Identity`]. Verified keys are
+//! cached briefly so the request path does not query the database every time.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use switchyard_store::{Store, StoreError};
+use switchyard_types::{Identity, now_millis};
+
+use crate::keys;
+
+/// How long a verified key is trusted without asking the database again.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Upper bound on cached keys, so a flood of distinct keys cannot grow memory.
+const CACHE_MAX: usize = 10_000;
+
+/// Why a request is not authenticated (always a 401).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing API key: send `Authorization: Bearer <key>` or `x-api-key`")]
+    Missing,
+    #[error("invalid API key")]
+    Invalid,
+    #[error("API key has expired")]
+    Expired,
+    #[error("API key is disabled")]
+    Disabled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Verifies API keys against the store, with a small in-memory cache.
+pub struct Authenticator {
+    store: Store,
+    cache: RwLock<HashMap<Vec<u8>, (Identity, Option<i64>, Instant)>>,
+}
+
+impl Authenticator {
+    /// An authenticator over the given store.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Resolve a presented key to the caller's identity.
+    pub async fn authenticate(&self, presented: &str) -> Result<Identity, AuthError> {
+        if presented.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let digest = keys::hash(presented);
+        if let Some(identity) = self.cached(&digest) {
+            return identity;
+        }
+        for (key, stored_hash) in self
+            .store
+            .api_keys()
+            .find_by_prefix(keys::lookup_prefix(presented))
+            .await?
+        {
+            if !keys::verify(presented, &stored_hash) {
+                continue;
+            }
+            if !key.enabled {
+                return Err(AuthError::Disabled);
+            }
+            if key.expires_at.is_some_and(|t| t <= now_millis()) {
+                return Err(AuthError::Expired);
+            }
+            let team_id = match self.store.users().get(&key.user_id).await? {
+                Some(user) => user.team_id,
+                None => return Err(AuthError::Invalid),
+            };
+            let identity = Identity {
+                key_id: key.id,
+                user_id: key.user_id,
+                team_id,
+                role: key.role,
+                allowed_models: key.allowed_models,
+            };
+            self.remember(digest, identity.clone(), key.expires_at);
+            return Ok(identity);
+        }
+        Err(AuthError::Invalid)
+    }
+
+    /// Forget every cached key (after any change to keys or users).
+    pub fn invalidate(&self) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
+    }
+
+    fn cached(&self, digest: &[u8]) -> Option<Result<Identity, AuthError>> {
+        let cache = self.cache.read().ok()?;
+        let (identity, expires_at, at) = cache.get(digest)?;
+        if at.elapsed() > CACHE_TTL {
+            return None;
+        }
+        if expires_at.is_some_and(|t| t <= now_millis()) {
+            return Some(Err(AuthError::Expired));
+        }
+        Some(Ok(identity.clone()))
+    }
+
+    fn remember(&self, digest: Vec<u8>, identity: Identity, expires_at: Option<i64>) {
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() >= CACHE_MAX {
+                cache.retain(|_, (_, _, at)| at.elapsed() <= CACHE_TTL);
+                if cache.len() >= CACHE_MAX {
+                    cache.clear();
+                }
+            }
+            cache.insert(digest, (identity, expires_at, Instant::now()));
+        }
+    }
+}

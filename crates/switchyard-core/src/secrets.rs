@@ -1,0 +1,159 @@
+//! Provider secrets at rest: envelope encryption. Each secret gets a fresh AES-256-GCM
+//! data key; the data key is wrapped by the master key (SPEC §1 `SWITCHYARD_MASTER_KEY`).
+//! Plaintext exists only in memory.
+//!
+//! Sealed layout: `version(1) | wrap_nonce(12) | wrapped_key(32+16) | nonce(12) | ciphertext+tag`.
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use switchyard_types::Secret;
+
+const VERSION: u8 = 1;
+const NONCE_LEN: usize = 12;
+const WRAPPED_LEN: usize = 32 + 16;
+const HEADER_LEN: usize = 1 + NONCE_LEN + WRAPPED_LEN + NONCE_LEN;
+
+/// Why a secret could not be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("master key must be base64 of exactly 32 bytes")]
+    BadMasterKey,
+    #[error("sealed secret is malformed")]
+    Malformed,
+    #[error("sealed secret cannot be opened with this master key")]
+    WrongKey,
+    #[error("encryption failed")]
+    Encrypt,
+}
+
+/// The master key that wraps every data key.
+#[derive(Clone)]
+pub struct MasterKey(Secret<[u8; 32]>);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey([REDACTED])")
+    }
+}
+
+impl MasterKey {
+    /// Decode a base64 master key; it must be exactly 32 bytes.
+    pub fn from_base64(text: &str) -> Result<Self, SecretError> {
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|_| SecretError::BadMasterKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| SecretError::BadMasterKey)?;
+        Ok(Self(Secret::new(key)))
+    }
+
+    /// A fresh random master key.
+    pub fn generate() -> Self {
+        let key = Aes256Gcm::generate_key(OsRng);
+        Self(Secret::new(key.into()))
+    }
+
+    /// The key as base64, for writing it to the key file once.
+    pub fn to_base64(&self) -> Secret<String> {
+        Secret::new(STANDARD.encode(self.0.expose()))
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.expose()))
+    }
+}
+
+/// Seals and opens provider secrets with envelope encryption.
+#[derive(Debug, Clone)]
+pub struct SecretBox {
+    master: MasterKey,
+}
+
+impl SecretBox {
+    /// A box over the given master key.
+    pub fn new(master: MasterKey) -> Self {
+        Self { master }
+    }
+
+    /// Encrypt `plaintext` under a new data key wrapped by the master key.
+    pub fn seal(&self, plaintext: &str) -> Result<Vec<u8>, SecretError> {
+        let data_key = Aes256Gcm::generate_key(OsRng);
+        let wrap_nonce = Aes256Gcm::generate_nonce(OsRng);
+        let wrapped = self
+            .master
+            .cipher()
+            .encrypt(&wrap_nonce, data_key.as_slice())
+            .map_err(|_| SecretError::Encrypt)?;
+        let nonce = Aes256Gcm::generate_nonce(OsRng);
+        let body = Aes256Gcm::new(&data_key)
+            .encrypt(&nonce, plaintext.as_bytes())
+            .map_err(|_| SecretError::Encrypt)?;
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.push(VERSION);
+        out.extend_from_slice(&wrap_nonce);
+        out.extend_from_slice(&wrapped);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Decrypt a sealed secret back to its plaintext (kept in memory only).
+    pub fn open(&self, sealed: &[u8]) -> Result<Secret<String>, SecretError> {
+        if sealed.len() < HEADER_LEN || sealed[0] != VERSION {
+            return Err(SecretError::Malformed);
+        }
+        let (wrap_nonce, rest) = sealed[1..].split_at(NONCE_LEN);
+        let (wrapped, rest) = rest.split_at(WRAPPED_LEN);
+        let (nonce, body) = rest.split_at(NONCE_LEN);
+        let data_key = self
+            .master
+            .cipher()
+            .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
+            .map_err(|_| SecretError::WrongKey)?;
+        let plain = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&data_key))
+            .decrypt(Nonce::from_slice(nonce), body)
+            .map_err(|_| SecretError::Malformed)?;
+        String::from_utf8(plain)
+            .map(Secret::new)
+            .map_err(|_| SecretError::Malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn seal_then_open_round_trips_and_hides_plaintext() {
+        let b = SecretBox::new(MasterKey::generate());
+        let sealed = b.seal("sk-very-secret").unwrap();
+        assert!(!sealed.windows(6).any(|w| w == b"secret"));
+        assert_eq!(b.open(&sealed).unwrap().expose(), "sk-very-secret");
+        // Two seals of the same text differ (fresh data key and nonces).
+        assert_ne!(sealed, b.seal("sk-very-secret").unwrap());
+    }
+
+    #[test]
+    fn wrong_master_key_and_tampering_are_refused() {
+        let b = SecretBox::new(MasterKey::generate());
+        let sealed = b.seal("x").unwrap();
+        let other = SecretBox::new(MasterKey::generate());
+        assert!(matches!(other.open(&sealed), Err(SecretError::WrongKey)));
+        let mut bad = sealed.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(b.open(&bad).is_err());
+        assert!(matches!(b.open(&[1, 2, 3]), Err(SecretError::Malformed)));
+    }
+
+    #[test]
+    fn master_key_must_be_32_bytes_of_base64() {
+        assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
+        let k = MasterKey::generate();
+        let again = MasterKey::from_base64(k.to_base64().expose()).unwrap();
+        let sealed = SecretBox::new(k).seal("y").unwrap();
+        assert_eq!(SecretBox::new(again).open(&sealed).unwrap().expose(), "y");
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP edge: one router of the operations, OpenAI-compatible and admin surfaces,
+//! with request ids, tracing, body limits and authentication layered on.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openai;
+pub mod ops;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, Response, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::{Level, Span};
+
+use self::error::{ApiError, Native, OpenAi};
+use crate::app::AppState;
+
+/// The one request-id header, taken from the client when it sends one.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Build the whole application router over the shared state.
+pub fn router(state: AppState) -> Router {
+    let body_limit =
+        usize::try_from(state.config.server.request_body_limit_bytes).unwrap_or(usize::MAX);
+    let openai = Router::new()
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/v1/embeddings", post(openai::embeddings))
+        .route("/v1/models", get(openai::list_models))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            auth::authenticate::<OpenAi>,
+        ));
+    let admin = Router::new()
+        .nest("/api/v1/admin", admin::routes())
+        .route_layer(from_fn(auth::require_admin))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            auth::authenticate::<Native>,
+        ));
+    let ops = Router::new()
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready));
+    let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
+    Router::new()
+        .merge(ops)
+        .merge(openai)
+        .merge(admin)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(make_span)
+                        .on_request(())
+                        .on_response(on_response)
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
+        .with_state(state)
+}
+
+fn make_span<B>(req: &Request<B>) -> Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        key_id = tracing::field::Empty,
+    )
+}
+
+fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
+    let status = res.status().as_u16();
+    let ms = latency.as_secs_f64() * 1000.0;
+    if res.status().is_server_error() {
+        tracing::event!(Level::ERROR, status, latency_ms = ms, "request failed");
+    } else {
+        tracing::event!(Level::INFO, status, latency_ms = ms, "request finished");
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+}

@@ -1,0 +1,93 @@
+//! The OpenAI-compatible surface (`/v1/chat/completions`, `/v1/embeddings`,
+//! `/v1/models`): drop-in for the official SDKs with `base_url = http://HOST/v1`.
+
+mod convert;
+pub mod wire;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::json;
+use switchyard_core::llm::Served;
+use switchyard_types::Identity;
+
+use super::error::{ApiError, Failure, OpenAi};
+use super::extract::JsonBody;
+use crate::app::AppState;
+
+type Result<T> = std::result::Result<T, Failure<OpenAi>>;
+
+/// Add the headers every served response carries.
+pub fn served_headers(headers: &mut HeaderMap, served: &Served) {
+    if let Ok(v) = HeaderValue::from_str(&served.provider) {
+        headers.insert("x-switchyard-provider", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&served.model) {
+        headers.insert("x-switchyard-model", v);
+    }
+}
+
+/// POST /v1/chat/completions
+pub async fn chat_completions(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    JsonBody(body, _): JsonBody<wire::ChatCompletionRequest, OpenAi>,
+) -> Result<Response> {
+    let request = convert::chat_request(body)?;
+    if request.stream {
+        return Err(ApiError::field(
+            "stream",
+            "streaming is not available in this build yet; send stream=false",
+        )
+        .into());
+    }
+    let (response, served) = state
+        .llm
+        .chat(&request, &identity)
+        .await
+        .map_err(ApiError::from)?;
+    let mut http = Json(convert::chat_response(&response)).into_response();
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
+
+/// POST /v1/embeddings
+pub async fn embeddings(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    JsonBody(body, _): JsonBody<wire::EmbeddingsRequest, OpenAi>,
+) -> Result<Response> {
+    let base64 = body.encoding_format == Some(wire::EncodingFormat::Base64);
+    let request = convert::embedding_request(body)?;
+    let (response, served) = state
+        .llm
+        .embed(&request, &identity)
+        .await
+        .map_err(ApiError::from)?;
+    let mut http = Json(convert::embedding_response(&response, base64)).into_response();
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
+
+/// GET /v1/models: every enabled model name and group a client may ask for.
+pub async fn list_models(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let snapshot = state.registry.snapshot();
+    let mut seen = std::collections::BTreeMap::new();
+    for entry in snapshot.models_of_kind(None) {
+        seen.entry(entry.model.name.clone()).or_insert_with(|| {
+            json!({
+                "id": entry.model.name,
+                "object": "model",
+                "created": entry.model.created_at / 1000,
+                "owned_by": entry.provider.provider.name,
+            })
+        });
+    }
+    for group in snapshot.groups.values().filter(|g| g.enabled) {
+        seen.entry(group.name.clone()).or_insert_with(|| {
+            json!({"id": group.name, "object": "model", "created": group.created_at / 1000, "owned_by": "switchyard"})
+        });
+    }
+    Json(json!({"object": "list", "data": seen.into_values().collect::<Vec<_>>()}))
+}

@@ -1,0 +1,153 @@
+//! `switchyard serve`: start-up wiring, the periodic registry refresh, and graceful
+//! shutdown that lets in-flight requests finish.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use switchyard_core::secrets::SecretBox;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::AppState;
+use crate::bootstrap;
+use crate::config::Config;
+
+/// How often every replica rebuilds its registry from the database.
+const REGISTRY_REFRESH: Duration = Duration::from_secs(30);
+
+/// A started gateway: its address, and a handle to stop it.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub state: AppState,
+    pub shutdown: CancellationToken,
+    pub done: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Prepare everything and start serving on the configured address.
+/// The generated admin key, if one was generated, is returned to be printed once.
+pub async fn start(
+    config: Config,
+) -> anyhow::Result<(Running, Option<switchyard_types::Secret<String>>)> {
+    let config = Arc::new(config);
+    let store = bootstrap::open_store(&config).await?;
+    let secrets = SecretBox::new(bootstrap::master_key(&config)?);
+    bootstrap::seed(&store, &secrets, &config).await?;
+    let generated = bootstrap::ensure_admin_key(&store, &config).await?;
+    let state = AppState::new(config.clone(), store, secrets);
+    state
+        .registry_changed()
+        .await
+        .context("cannot load the registry")?;
+
+    let addr = config.server.listen_addr().context("server.listen")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = listener.local_addr()?;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    tracker.spawn(refresh_registry(state.clone(), shutdown.clone()));
+
+    let app = crate::http::router(state.clone());
+    let grace = config.server.shutdown_grace();
+    let token = shutdown.clone();
+    let store = state.store.clone();
+    let done = tokio::spawn(async move {
+        let server =
+            axum::serve(listener, app).with_graceful_shutdown(token.clone().cancelled_owned());
+        let mut server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            result = &mut server => result.context("server failed")?,
+            () = async { token.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; dropping open connections");
+            }
+        }
+        tracker.close();
+        tracker.wait().await;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    });
+    tracing::info!(%addr, "switchyard listening");
+    Ok((
+        Running {
+            addr,
+            state,
+            shutdown,
+            done,
+        },
+        generated,
+    ))
+}
+
+/// Run until SIGINT or SIGTERM, then drain.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (running, generated) = start(config).await?;
+    if let Some(key) = generated {
+        announce_admin_key(key.expose());
+    }
+    let token = running.shutdown.clone();
+    tokio::select! {
+        () = shutdown_signal() => {
+            tracing::info!("shutdown requested; finishing in-flight requests");
+            token.cancel();
+        }
+        () = token.cancelled() => {}
+    }
+    running.done.await.context("server task panicked")?
+}
+
+/// Print the generated bootstrap key once, on a line of its own.
+#[expect(
+    clippy::print_stdout,
+    reason = "the key must reach the operator's terminal"
+)]
+fn announce_admin_key(key: &str) {
+    println!("Generated an admin API key. It is shown only this once; store it now:");
+    println!("SWITCHYARD_ADMIN_KEY={key}");
+}
+
+async fn refresh_registry(state: AppState, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(REGISTRY_REFRESH);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(error) = state.registry_changed().await {
+                    tracing::warn!(%error, "registry refresh failed; keeping the last snapshot");
+                }
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
