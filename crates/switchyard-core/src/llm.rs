@@ -1,10 +1,12 @@
 //! The LLM service: resolve the requested name to candidates, call them in order, and
-//! fail over on retryable errors. Routing strategies and health arrive with the routing
-//! work; until then candidates are tried in resolution order.
+//! fail over on retryable errors — for streams, only until the first event is in hand,
+//! so nothing has reached the client yet. Routing strategies and health arrive with
+//! the routing work; until then candidates are tried in resolution order.
 
 use std::sync::Arc;
 
-use switchyard_providers::{ProviderError, Target};
+use futures::StreamExt;
+use switchyard_providers::{Adapters, EventStream, ProviderError, Target};
 use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
 use switchyard_types::{Identity, ModelKind};
 
@@ -50,24 +52,54 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(ChatResponse, Served), LlmError> {
-        let (candidates, max_attempts) =
-            self.candidates(&request.model, ModelKind::Chat, identity)?;
+        let plan = self.plan(&request.model, ModelKind::Chat, identity)?;
         let mut last_error = None;
-        for (attempt, entry) in candidates.iter().take(max_attempts).enumerate() {
-            let Ok(adapter) = &entry.provider.adapter else {
-                continue;
-            };
-            let target = Target {
-                model: &entry.model.name,
-                upstream_model: &entry.model.upstream_name,
-            };
-            match adapter.chat(target, request).await {
+        for (attempt, entry, adapters) in plan.attempts() {
+            let Some(chat) = &adapters.chat else { continue };
+            match chat.chat(target(entry), request).await {
                 Ok(response) => return Ok((response, served(entry, attempt))),
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(exhausted(&request.model, &candidates, last_error))
+        Err(plan.exhausted(last_error))
+    }
+
+    /// A streamed chat completion. Candidates are tried until one produces its first
+    /// event; after that the stream belongs to the client and is never retried.
+    pub async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        identity: &Identity,
+    ) -> Result<(EventStream, Served), LlmError> {
+        let plan = self.plan(&request.model, ModelKind::Chat, identity)?;
+        let mut last_error = None;
+        for (attempt, entry, adapters) in plan.attempts() {
+            let Some(chat) = &adapters.chat else { continue };
+            let mut stream = match chat.chat_stream(target(entry), request).await {
+                Ok(s) => s,
+                Err(e) if e.is_retryable() => {
+                    last_error = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            match stream.next().await {
+                Some(Err(e)) if e.is_retryable() => last_error = Some(e),
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(first)) => {
+                    let whole = futures::stream::once(async { Ok(first) }).chain(stream);
+                    return Ok((Box::pin(whole), served(entry, attempt)));
+                }
+                None => {
+                    last_error = Some(ProviderError::new(
+                        switchyard_types::ErrorKind::UpstreamError,
+                        "upstream closed the stream before sending anything",
+                    ));
+                }
+            }
+        }
+        Err(plan.exhausted(last_error))
     }
 
     /// Embeddings for every input, failing over like chat.
@@ -76,33 +108,23 @@ impl LlmService {
         request: &EmbeddingRequest,
         identity: &Identity,
     ) -> Result<(EmbeddingResponse, Served), LlmError> {
-        let (candidates, max_attempts) =
-            self.candidates(&request.model, ModelKind::Embedding, identity)?;
+        let plan = self.plan(&request.model, ModelKind::Embedding, identity)?;
         let mut last_error = None;
-        for (attempt, entry) in candidates.iter().take(max_attempts).enumerate() {
-            let Ok(adapter) = &entry.provider.adapter else {
+        for (attempt, entry, adapters) in plan.attempts() {
+            let Some(embeddings) = &adapters.embeddings else {
                 continue;
             };
-            let target = Target {
-                model: &entry.model.name,
-                upstream_model: &entry.model.upstream_name,
-            };
-            match adapter.embed(target, request).await {
+            match embeddings.embed(target(entry), request).await {
                 Ok(response) => return Ok((response, served(entry, attempt))),
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(exhausted(&request.model, &candidates, last_error))
+        Err(plan.exhausted(last_error))
     }
 
     /// Enabled candidates of the right kind that this identity may use, in order.
-    fn candidates(
-        &self,
-        name: &str,
-        kind: ModelKind,
-        identity: &Identity,
-    ) -> Result<(Vec<Arc<ModelEntry>>, usize), LlmError> {
+    fn plan(&self, name: &str, kind: ModelKind, identity: &Identity) -> Result<Plan, LlmError> {
         if !identity.allowed_models.is_empty() && !identity.allowed_models.iter().any(|m| m == name)
         {
             return Err(LlmError::NotAllowed(name.to_string()));
@@ -120,17 +142,66 @@ impl LlmService {
         if enabled.is_empty() {
             return Err(LlmError::ModelNotFound(name.to_string()));
         }
-        let of_kind: Vec<_> = enabled
+        let candidates: Vec<_> = enabled
             .into_iter()
             .filter(|e| e.model.kinds.contains(&kind))
             .collect();
-        if of_kind.is_empty() {
+        if candidates.is_empty() {
             return Err(LlmError::WrongKind {
                 model: name.to_string(),
                 kind,
             });
         }
-        Ok((of_kind, max_attempts))
+        Ok(Plan {
+            name: name.to_string(),
+            candidates,
+            max_attempts,
+        })
+    }
+}
+
+/// The ordered candidates for one request.
+struct Plan {
+    name: String,
+    candidates: Vec<Arc<ModelEntry>>,
+    max_attempts: usize,
+}
+
+impl Plan {
+    /// Candidates whose adapters were built, numbered, up to `max_attempts`.
+    fn attempts(&self) -> impl Iterator<Item = (usize, &ModelEntry, &Adapters)> {
+        self.candidates
+            .iter()
+            .filter_map(|e| e.provider.adapters.as_ref().ok().map(|a| (e.as_ref(), a)))
+            .take(self.max_attempts)
+            .enumerate()
+            .map(|(i, (e, a))| (i, e, a))
+    }
+
+    fn exhausted(&self, last_error: Option<ProviderError>) -> LlmError {
+        match last_error {
+            Some(e) => LlmError::Provider(e),
+            None => {
+                let reasons: Vec<String> = self
+                    .candidates
+                    .iter()
+                    .filter_map(|c| c.provider.adapters.as_ref().err().cloned())
+                    .collect();
+                let reasons = if reasons.is_empty() {
+                    "its providers do not offer this capability".to_string()
+                } else {
+                    reasons.join("; ")
+                };
+                LlmError::Unavailable(self.name.clone(), reasons)
+            }
+        }
+    }
+}
+
+fn target(entry: &ModelEntry) -> Target<'_> {
+    Target {
+        model: &entry.model.name,
+        upstream_model: &entry.model.upstream_name,
     }
 }
 
@@ -139,22 +210,5 @@ fn served(entry: &ModelEntry, attempt: usize) -> Served {
         provider: entry.provider.provider.name.clone(),
         model: entry.model.name.clone(),
         attempts: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
-    }
-}
-
-fn exhausted(
-    name: &str,
-    candidates: &[Arc<ModelEntry>],
-    last_error: Option<ProviderError>,
-) -> LlmError {
-    match last_error {
-        Some(e) => LlmError::Provider(e),
-        None => {
-            let reasons: Vec<String> = candidates
-                .iter()
-                .filter_map(|c| c.provider.adapter.as_ref().err().cloned())
-                .collect();
-            LlmError::Unavailable(name.to_string(), reasons.join("; "))
-        }
     }
 }

@@ -7,16 +7,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
-use switchyard_providers::ChatProvider;
+use switchyard_providers::{Adapters, HttpClient};
 use switchyard_store::{ProviderSecret, Store, StoreError};
 use switchyard_types::{Group, Model, ModelKind, Provider, Secret};
 
 use crate::secrets::SecretBox;
 
-/// A provider with the adapter built for it (or why none could be built).
+/// A provider with the adapters built for it (or why none could be built).
 pub struct ProviderEntry {
     pub provider: Provider,
-    pub adapter: Result<Arc<dyn ChatProvider>, String>,
+    pub adapters: Result<Adapters, String>,
 }
 
 /// A model with the provider that serves it.
@@ -55,7 +55,7 @@ pub enum Resolved {
 }
 
 impl Snapshot {
-    /// Build a snapshot from rows; `adapters` gives each provider's adapter result.
+    /// Build a snapshot from providers (with their adapters), models and groups.
     pub fn build(providers: Vec<ProviderEntry>, models: Vec<Model>, groups: Vec<Group>) -> Self {
         let providers: HashMap<String, Arc<ProviderEntry>> = providers
             .into_iter()
@@ -129,20 +129,17 @@ impl Snapshot {
 pub struct Registry {
     current: ArcSwap<Snapshot>,
     loaded: AtomicBool,
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Self::new()
-    }
+    http: HttpClient,
 }
 
 impl Registry {
-    /// An empty registry; `ready()` is false until the first successful load.
-    pub fn new() -> Self {
+    /// An empty registry whose adapters share `http`; `ready()` is false until the
+    /// first successful load.
+    pub fn new(http: HttpClient) -> Self {
         Self {
             current: ArcSwap::from_pointee(Snapshot::default()),
             loaded: AtomicBool::new(false),
+            http,
         }
     }
 
@@ -161,14 +158,15 @@ impl Registry {
         let providers = store.providers().list_all().await?;
         let mut entries = Vec::with_capacity(providers.len());
         for provider in providers {
-            let adapter = match api_key_of(store, secrets, &provider).await? {
-                Ok(key) => switchyard_providers::build(&provider, key).map_err(|e| e.to_string()),
+            let adapters = match api_key_of(store, secrets, &provider).await? {
+                Ok(key) => switchyard_providers::build(&provider, key, &self.http)
+                    .map_err(|e| e.to_string()),
                 Err(message) => Err(message),
             };
-            if let Err(message) = &adapter {
+            if let Err(message) = &adapters {
                 tracing::warn!(provider = %provider.name, %message, "provider unavailable");
             }
-            entries.push(ProviderEntry { provider, adapter });
+            entries.push(ProviderEntry { provider, adapters });
         }
         let models = store.models().list_all().await?;
         let groups = store.groups().list_all().await?;

@@ -135,22 +135,34 @@ impl<'a> ApiKeys<'a> {
 
     /// Every key with this prefix, each with its stored hash, oldest first.
     pub async fn find_by_prefix(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError> {
-        let sql = concat!("SELECT ", columns!(), " FROM api_keys WHERE prefix = $1 ORDER BY created_at, id");
-        let rows: Vec<ApiKeyRow> =
-            sqlx::query_as(sql).bind(prefix).fetch_all(self.store.pool()).await?;
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_keys WHERE prefix = $1 ORDER BY created_at, id"
+        );
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(sql)
+            .bind(prefix)
+            .fetch_all(self.store.pool())
+            .await?;
         rows.into_iter().map(ApiKeyRow::split).collect()
     }
 
     /// The key with this id.
     pub async fn get(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM api_keys WHERE id = $1");
-        let row: Option<ApiKeyRow> =
-            sqlx::query_as(sql).bind(id).fetch_optional(self.store.pool()).await?;
+        let row: Option<ApiKeyRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(ApiKey::try_from).transpose()
     }
 
     /// One page of keys, oldest first, optionally only one user's.
-    pub async fn list(&self, page: Page, user_id: Option<&str>) -> Result<Paged<ApiKey>, StoreError> {
+    pub async fn list(
+        &self,
+        page: Page,
+        user_id: Option<&str>,
+    ) -> Result<Paged<ApiKey>, StoreError> {
         let mut count = Sql::new("SELECT COUNT(*) FROM api_keys");
         let mut select = Sql::new(concat!("SELECT ", columns!(), " FROM api_keys"));
         if let Some(user_id) = user_id {
@@ -159,16 +171,29 @@ impl<'a> ApiKeys<'a> {
         }
         select.push(" ORDER BY created_at, id").page(page);
         let (text, args) = count.finish()?;
-        let count: i64 = sqlx::query_scalar_with(&text, args).fetch_one(self.store.pool()).await?;
+        let count: i64 = sqlx::query_scalar_with(&text, args)
+            .fetch_one(self.store.pool())
+            .await?;
         let (text, args) = select.finish()?;
-        let rows: Vec<ApiKeyRow> =
-            sqlx::query_as_with(&text, args).fetch_all(self.store.pool()).await?;
-        let items = rows.into_iter().map(ApiKey::try_from).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total: total(count) })
+        let rows: Vec<ApiKeyRow> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.store.pool())
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(ApiKey::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total: total(count),
+        })
     }
 
     /// Applies a patch; `None` when no key has this id.
-    pub async fn update(&self, id: &str, patch: &ApiKeyPatch) -> Result<Option<ApiKey>, StoreError> {
+    pub async fn update(
+        &self,
+        id: &str,
+        patch: &ApiKeyPatch,
+    ) -> Result<Option<ApiKey>, StoreError> {
         // `id = id` keeps the statement valid when the patch is empty.
         let mut sql = Sql::new("UPDATE api_keys SET id = id");
         if let Some(name) = &patch.name {
@@ -184,13 +209,15 @@ impl<'a> ApiKeys<'a> {
             sql.push(", expires_at = ").bind(expires_at);
         }
         if let Some(allowed_models) = &patch.allowed_models {
-            sql.push(", allowed_models = ").bind(to_json(allowed_models));
+            sql.push(", allowed_models = ")
+                .bind(to_json(allowed_models));
         }
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.push(concat!(" RETURNING ", columns!()));
         let (text, args) = sql.finish()?;
-        let row: Option<ApiKeyRow> =
-            sqlx::query_as_with(&text, args).fetch_optional(self.store.pool()).await?;
+        let row: Option<ApiKeyRow> = sqlx::query_as_with(&text, args)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(ApiKey::try_from).transpose()
     }
 

@@ -180,8 +180,9 @@ async fn replace_members(
     if members.is_empty() {
         return Ok(());
     }
-    let mut sql =
-        Sql::new("INSERT INTO ai_group_members (group_id, model, weight, priority, position) VALUES ");
+    let mut sql = Sql::new(
+        "INSERT INTO ai_group_members (group_id, model, weight, priority, position) VALUES ",
+    );
     for (position, member) in members.iter().enumerate() {
         sql.push(if position == 0 { "(" } else { ", (" });
         sql.bind(group_id.to_owned()).push(", ");
@@ -261,19 +262,27 @@ impl<'a> Groups<'a> {
 
     /// The group with this id, with its members.
     pub async fn get(&self, id: &str) -> Result<Option<Group>, StoreError> {
-        self.get_where(concat!("SELECT ", columns!(), " FROM ai_groups WHERE id = $1"), id)
-            .await
+        self.get_where(
+            concat!("SELECT ", columns!(), " FROM ai_groups WHERE id = $1"),
+            id,
+        )
+        .await
     }
 
     /// The group with this name, with its members.
     pub async fn get_by_name(&self, name: &str) -> Result<Option<Group>, StoreError> {
-        self.get_where(concat!("SELECT ", columns!(), " FROM ai_groups WHERE name = $1"), name)
-            .await
+        self.get_where(
+            concat!("SELECT ", columns!(), " FROM ai_groups WHERE name = $1"),
+            name,
+        )
+        .await
     }
 
     async fn get_where(&self, sql: &'static str, key: &str) -> Result<Option<Group>, StoreError> {
-        let row: Option<GroupRow> =
-            sqlx::query_as(sql).bind(key).fetch_optional(self.store.pool()).await?;
+        let row: Option<GroupRow> = sqlx::query_as(sql)
+            .bind(key)
+            .fetch_optional(self.store.pool())
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -288,7 +297,9 @@ impl<'a> Groups<'a> {
             .fetch_one(self.store.pool())
             .await?;
         let sql = concat!(
-            "SELECT ", columns!(), " FROM ai_groups ORDER BY created_at, id LIMIT $1 OFFSET $2"
+            "SELECT ",
+            columns!(),
+            " FROM ai_groups ORDER BY created_at, id LIMIT $1 OFFSET $2"
         );
         let rows: Vec<GroupRow> = sqlx::query_as(sql)
             .bind(i64::from(page.limit))
@@ -297,12 +308,19 @@ impl<'a> Groups<'a> {
             .await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let members = load_members(self.store.pool(), &ids).await?;
-        Ok(Paged { items: assemble(rows, members)?, total: total(count) })
+        Ok(Paged {
+            items: assemble(rows, members)?,
+            total: total(count),
+        })
     }
 
     /// Every group with its members, oldest first.
     pub async fn list_all(&self) -> Result<Vec<Group>, StoreError> {
-        let sql = concat!("SELECT ", columns!(), " FROM ai_groups ORDER BY created_at, id");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM ai_groups ORDER BY created_at, id"
+        );
         let rows: Vec<GroupRow> = sqlx::query_as(sql).fetch_all(self.store.pool()).await?;
         let members: Vec<MemberRow> = sqlx::query_as(
             "SELECT group_id, model, weight, priority FROM ai_group_members \
@@ -313,7 +331,10 @@ impl<'a> Groups<'a> {
         let mut by_group: HashMap<String, Vec<GroupMember>> = HashMap::new();
         for member in members {
             let group_id = member.group_id.clone();
-            by_group.entry(group_id).or_default().push(member.try_into()?);
+            by_group
+                .entry(group_id)
+                .or_default()
+                .push(member.try_into()?);
         }
         assemble(rows, by_group)
     }
@@ -329,7 +350,8 @@ impl<'a> Groups<'a> {
             sql.push(", strategy = ").bind(strategy.as_str());
         }
         if let Some(fallback_groups) = &patch.fallback_groups {
-            sql.push(", fallback_groups = ").bind(to_json(fallback_groups));
+            sql.push(", fallback_groups = ")
+                .bind(to_json(fallback_groups));
         }
         if let Some(max_attempts) = patch.max_attempts {
             sql.push(", max_attempts = ").bind(i64::from(max_attempts));

@@ -1,5 +1,10 @@
 //! Models repository (`ai_models`). A model belongs to one provider (foreign key, delete
 //! restricted); reads join the provider to fill `Model::provider` with its name.
+//!
+//! Writes that may bind a NULL price run as unprepared (`persistent(false)`) statements:
+//! sqlx 0.8's `Any` sends a NULL `f64` to PostgreSQL typed `float4` (its Real/Double null
+//! mapping is swapped, sqlx#4284), and a cached statement first prepared with that NULL
+//! rejects a later non-NULL price ("incorrect binary data format").
 
 use sqlx::{Any, Transaction};
 use switchyard_types::{Capability, Model, ModelKind, Pricing, TaskType, now_millis};
@@ -174,7 +179,10 @@ fn missing_provider(id: &str) -> StoreError {
 /// Reads one model by id inside `tx`.
 async fn fetch(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Option<Model>, StoreError> {
     let sql = concat!("SELECT ", columns!(), " WHERE m.id = $1");
-    let row: Option<ModelRow> = sqlx::query_as(sql).bind(id).fetch_optional(&mut **tx).await?;
+    let row: Option<ModelRow> = sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
     row.map(Model::try_from).transpose()
 }
 
@@ -222,6 +230,7 @@ impl<'a> Models<'a> {
         let mut tx = self.store.begin_write().await?;
         let provider = provider_name(&mut tx, &new.provider_id).await?;
         let id: String = sqlx::query_scalar(&sql)
+            .persistent(false)
             .bind(new_id())
             .bind(&new.provider_id)
             .bind(&new.name)
@@ -244,7 +253,12 @@ impl<'a> Models<'a> {
             .map_err(|e| {
                 StoreError::on_write(
                     e,
-                    || format!("model `{}` already exists at provider `{provider}`", new.name),
+                    || {
+                        format!(
+                            "model `{}` already exists at provider `{provider}`",
+                            new.name
+                        )
+                    },
                     || format!("provider `{}` does not exist", new.provider_id),
                 )
             })?;
@@ -256,24 +270,42 @@ impl<'a> Models<'a> {
     /// The model with this id.
     pub async fn get(&self, id: &str) -> Result<Option<Model>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " WHERE m.id = $1");
-        let row: Option<ModelRow> = sqlx::query_as(sql).bind(id).fetch_optional(self.store.pool()).await?;
+        let row: Option<ModelRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(Model::try_from).transpose()
     }
 
     /// One page of models, oldest first, optionally only those of one provider.
-    pub async fn list(&self, page: Page, provider_id: Option<&str>) -> Result<Paged<Model>, StoreError> {
+    pub async fn list(
+        &self,
+        page: Page,
+        provider_id: Option<&str>,
+    ) -> Result<Paged<Model>, StoreError> {
         let mut count = Sql::new("SELECT COUNT(*) FROM ai_models m");
         let mut select = Sql::new(concat!("SELECT ", columns!()));
         if let Some(provider_id) = provider_id {
-            count.push(" WHERE m.provider_id = ").bind(provider_id.to_owned());
-            select.push(" WHERE m.provider_id = ").bind(provider_id.to_owned());
+            count
+                .push(" WHERE m.provider_id = ")
+                .bind(provider_id.to_owned());
+            select
+                .push(" WHERE m.provider_id = ")
+                .bind(provider_id.to_owned());
         }
         select.push(" ORDER BY m.created_at, m.id").page(page);
         let (text, args) = count.finish()?;
-        let count: i64 = sqlx::query_scalar_with(&text, args).fetch_one(self.store.pool()).await?;
+        let count: i64 = sqlx::query_scalar_with(&text, args)
+            .fetch_one(self.store.pool())
+            .await?;
         let (text, args) = select.finish()?;
-        let rows: Vec<ModelRow> = sqlx::query_as_with(&text, args).fetch_all(self.store.pool()).await?;
-        Ok(Paged { items: convert(rows)?, total: total(count) })
+        let rows: Vec<ModelRow> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.store.pool())
+            .await?;
+        Ok(Paged {
+            items: convert(rows)?,
+            total: total(count),
+        })
     }
 
     /// Every model, oldest first.
@@ -331,10 +363,13 @@ impl<'a> Models<'a> {
         if let Some(v) = patch.enabled {
             sql.push(", enabled = ").bind(v);
         }
-        sql.push(" WHERE id = ").bind(id.to_owned()).push(" RETURNING id");
+        sql.push(" WHERE id = ")
+            .bind(id.to_owned())
+            .push(" RETURNING id");
         let (text, args) = sql.finish()?;
         let mut tx = self.store.begin_write().await?;
         let updated: Option<String> = sqlx::query_scalar_with(&text, args)
+            .persistent(false)
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| {
@@ -344,7 +379,12 @@ impl<'a> Models<'a> {
                         Some(name) => format!("model `{name}` already exists at that provider"),
                         None => format!("model `{id}` already exists at that provider"),
                     },
-                    || format!("provider `{}` does not exist", patch.provider_id.as_deref().unwrap_or("")),
+                    || {
+                        format!(
+                            "provider `{}` does not exist",
+                            patch.provider_id.as_deref().unwrap_or("")
+                        )
+                    },
                 )
             })?;
         let model = match updated {

@@ -214,15 +214,20 @@ impl<'a> Providers<'a> {
     /// The provider with this id.
     pub async fn get(&self, id: &str) -> Result<Option<Provider>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM ai_providers WHERE id = $1");
-        let row: Option<ProviderRow> = sqlx::query_as(sql).bind(id).fetch_optional(self.store.pool()).await?;
+        let row: Option<ProviderRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(Provider::try_from).transpose()
     }
 
     /// The provider with this name.
     pub async fn get_by_name(&self, name: &str) -> Result<Option<Provider>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM ai_providers WHERE name = $1");
-        let row: Option<ProviderRow> =
-            sqlx::query_as(sql).bind(name).fetch_optional(self.store.pool()).await?;
+        let row: Option<ProviderRow> = sqlx::query_as(sql)
+            .bind(name)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(Provider::try_from).transpose()
     }
 
@@ -232,24 +237,37 @@ impl<'a> Providers<'a> {
             .fetch_one(self.store.pool())
             .await?;
         let sql = concat!(
-            "SELECT ", columns!(), " FROM ai_providers ORDER BY created_at, id LIMIT $1 OFFSET $2"
+            "SELECT ",
+            columns!(),
+            " FROM ai_providers ORDER BY created_at, id LIMIT $1 OFFSET $2"
         );
         let rows: Vec<ProviderRow> = sqlx::query_as(sql)
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
             .fetch_all(self.store.pool())
             .await?;
-        Ok(Paged { items: convert(rows)?, total: total(count) })
+        Ok(Paged {
+            items: convert(rows)?,
+            total: total(count),
+        })
     }
 
     /// Every provider, oldest first.
     pub async fn list_all(&self) -> Result<Vec<Provider>, StoreError> {
-        let sql = concat!("SELECT ", columns!(), " FROM ai_providers ORDER BY created_at, id");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM ai_providers ORDER BY created_at, id"
+        );
         convert(sqlx::query_as(sql).fetch_all(self.store.pool()).await?)
     }
 
     /// Applies a patch; `None` when no provider has this id.
-    pub async fn update(&self, id: &str, patch: &ProviderPatch) -> Result<Option<Provider>, StoreError> {
+    pub async fn update(
+        &self,
+        id: &str,
+        patch: &ProviderPatch,
+    ) -> Result<Option<Provider>, StoreError> {
         let mut sql = Sql::new("UPDATE ai_providers SET updated_at = ");
         sql.bind(now_millis());
         if let Some(name) = &patch.name {
@@ -270,7 +288,8 @@ impl<'a> Providers<'a> {
             sql.push(", timeout_ms = ").bind(int(timeout_ms));
         }
         if let Some(max_concurrency) = patch.max_concurrency {
-            sql.push(", max_concurrency = ").bind(i64::from(max_concurrency));
+            sql.push(", max_concurrency = ")
+                .bind(i64::from(max_concurrency));
         }
         if let Some(free_tier) = patch.free_tier {
             sql.push(", free_tier = ").bind(free_tier);
@@ -296,10 +315,11 @@ impl<'a> Providers<'a> {
     /// models still use is refused (`InUse`); with it, those models go in the same transaction.
     pub async fn delete(&self, id: &str, cascade: bool) -> Result<bool, StoreError> {
         let mut tx = self.store.begin_write().await?;
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM ai_providers WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM ai_providers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(name) = name else {
             return Ok(false);
         };

@@ -99,8 +99,11 @@ impl<'a> Quotas<'a> {
     /// `Conflict`.
     pub async fn create(&self, new: &NewQuota) -> Result<Quota, StoreError> {
         let sql = concat!(
-            "INSERT INTO quotas (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-             RETURNING ", columns!()
+            "INSERT INTO quotas (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             RETURNING ",
+            columns!()
         );
         let row: QuotaRow = sqlx::query_as(sql)
             .bind(new_id())
@@ -131,8 +134,10 @@ impl<'a> Quotas<'a> {
     /// The quota with this id.
     pub async fn get(&self, id: &str) -> Result<Option<Quota>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM quotas WHERE id = $1");
-        let row: Option<QuotaRow> =
-            sqlx::query_as(sql).bind(id).fetch_optional(self.store.pool()).await?;
+        let row: Option<QuotaRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(Quota::try_from).transpose()
     }
 
@@ -141,19 +146,29 @@ impl<'a> Quotas<'a> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quotas")
             .fetch_one(self.store.pool())
             .await?;
-        let sql =
-            concat!("SELECT ", columns!(), " FROM quotas ORDER BY created_at, id LIMIT $1 OFFSET $2");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM quotas ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        );
         let rows: Vec<QuotaRow> = sqlx::query_as(sql)
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
             .fetch_all(self.store.pool())
             .await?;
-        Ok(Paged { items: convert(rows)?, total: total(count) })
+        Ok(Paged {
+            items: convert(rows)?,
+            total: total(count),
+        })
     }
 
     /// Every quota, oldest first (governance loads them all).
     pub async fn list_all(&self) -> Result<Vec<Quota>, StoreError> {
-        let sql = concat!("SELECT ", columns!(), " FROM quotas ORDER BY created_at, id");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM quotas ORDER BY created_at, id"
+        );
         convert(sqlx::query_as(sql).fetch_all(self.store.pool()).await?)
     }
 

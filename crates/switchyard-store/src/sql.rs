@@ -51,7 +51,8 @@ pub(crate) fn int<T: TryInto<i64>>(value: T) -> i64 {
 
 /// A stored integer back as its domain type; out of range means the row is corrupt.
 pub(crate) fn from_int<T: TryFrom<i64>>(value: i64, column: &str) -> Result<T, StoreError> {
-    T::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} = {value} is out of range")))
+    T::try_from(value)
+        .map_err(|_| StoreError::Corrupt(format!("{column} = {value} is out of range")))
 }
 
 /// An optional stored integer back as its domain type.
@@ -151,14 +152,22 @@ mod tests {
         let mut sql = Sql::new("SELECT * FROM t WHERE a = ");
         sql.bind(1_i64).push(" AND b = ").bind("x".to_owned());
         sql.page(Page::new(10, 20));
-        let (text, args) = sql.finish().unwrap_or_else(|_| (String::new(), AnyArguments::default()));
-        assert_eq!(text, "SELECT * FROM t WHERE a = $1 AND b = $2 LIMIT $3 OFFSET $4");
+        let (text, args) = sql
+            .finish()
+            .unwrap_or_else(|_| (String::new(), AnyArguments::default()));
+        assert_eq!(
+            text,
+            "SELECT * FROM t WHERE a = $1 AND b = $2 LIMIT $3 OFFSET $4"
+        );
         assert_eq!(args.len(), 4);
     }
 
     #[test]
     fn out_of_range_integers_are_corrupt() {
-        assert!(matches!(from_int::<u8>(300, "quality_tier"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            from_int::<u8>(300, "quality_tier"),
+            Err(StoreError::Corrupt(_))
+        ));
         assert_eq!(from_int::<u32>(7, "x").ok(), Some(7));
         assert_eq!(int(u64::MAX), i64::MAX);
     }

@@ -8,9 +8,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Connection, Transaction};
 
-use crate::{
-    ApiKeys, Groups, Models, Providers, Quotas, StoreError, Tasks, Teams, Usage, Users,
-};
+use crate::{ApiKeys, Groups, Models, Providers, Quotas, StoreError, Tasks, Teams, Usage, Users};
 
 static INSTALL_DRIVERS: Once = Once::new();
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -189,7 +187,6 @@ impl Store {
     pub fn quotas(&self) -> Quotas<'_> {
         Quotas::new(self)
     }
-
 }
 
 /// Registers the SQLite and PostgreSQL drivers with `Any`, once per process.
@@ -220,8 +217,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_get_rwc_unless_they_name_a_mode() {
-        assert_eq!(sqlite_url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db?mode=rwc");
-        assert_eq!(sqlite_url("sqlite://a.db?cache=shared"), "sqlite://a.db?cache=shared&mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite:///tmp/a.db"),
+            "sqlite:///tmp/a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
         assert_eq!(sqlite_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
         assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
     }
@@ -229,11 +232,42 @@ mod tests {
     #[test]
     fn unknown_schemes_are_config_errors_naming_the_scheme() {
         assert_eq!(Backend::from_url("sqlite://x").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").ok(),
+            Some(Backend::Postgres)
+        );
         let err = Backend::from_url("mysql://root:pw@h/db");
+        assert!(matches!(
+            Backend::from_url("no-scheme"),
+            Err(StoreError::Config(_))
+        ));
         assert!(
             matches!(&err, Err(StoreError::Config(m)) if m.contains("`mysql`") && !m.contains("pw")),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn connect_refuses_other_schemes() {
+        let err = Store::connect("mysql://localhost/db", 1).await;
+        assert!(
+            matches!(&err, Err(StoreError::Config(m)) if m.contains("`mysql`")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn in_memory_sqlite_keeps_one_database() {
+        let store = Store::connect("sqlite::memory:", 8).await;
+        assert!(store.is_ok(), "{store:?}");
+        let Ok(store) = store else { return };
+        assert!(store.migrate().await.is_ok());
+        // A second statement must see the tables the first created (same connection).
+        let count = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ai_providers")
+            .fetch_one(store.pool())
+            .await;
+        assert_eq!(count.ok(), Some(0));
+        store.close().await;
+        assert!(store.ping().await.is_err());
     }
 }

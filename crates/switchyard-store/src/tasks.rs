@@ -161,8 +161,10 @@ impl<'a> Tasks<'a> {
     /// The task with this id.
     pub async fn get(&self, id: &str) -> Result<Option<Task>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM ai_tasks WHERE id = $1");
-        let row: Option<TaskRow> =
-            sqlx::query_as(sql).bind(id).fetch_optional(self.store.pool()).await?;
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(Task::try_from).transpose()
     }
 
@@ -173,7 +175,9 @@ impl<'a> Tasks<'a> {
         key: &str,
     ) -> Result<Option<Task>, StoreError> {
         let sql = concat!(
-            "SELECT ", columns!(), " FROM ai_tasks WHERE user_id = $1 AND idempotency_key = $2"
+            "SELECT ",
+            columns!(),
+            " FROM ai_tasks WHERE user_id = $1 AND idempotency_key = $2"
         );
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(user_id)
@@ -193,11 +197,21 @@ impl<'a> Tasks<'a> {
         }
         select.push(" ORDER BY created_at, id").page(page);
         let (text, args) = count.finish()?;
-        let count: i64 = sqlx::query_scalar_with(&text, args).fetch_one(self.store.pool()).await?;
+        let count: i64 = sqlx::query_scalar_with(&text, args)
+            .fetch_one(self.store.pool())
+            .await?;
         let (text, args) = select.finish()?;
-        let rows: Vec<TaskRow> = sqlx::query_as_with(&text, args).fetch_all(self.store.pool()).await?;
-        let items = rows.into_iter().map(Task::try_from).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total: total(count) })
+        let rows: Vec<TaskRow> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.store.pool())
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(Task::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total: total(count),
+        })
     }
 
     /// Writes every mutable field of `task` (status, progress, provider, model, job id,

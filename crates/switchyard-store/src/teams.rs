@@ -30,7 +30,12 @@ struct TeamRow {
 
 impl From<TeamRow> for Team {
     fn from(row: TeamRow) -> Self {
-        Team { id: row.id, name: row.name, created_at: row.created_at, updated_at: row.updated_at }
+        Team {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
     }
 }
 
@@ -87,7 +92,10 @@ impl<'a> Teams<'a> {
         .bind(i64::from(page.offset))
         .fetch_all(self.store.pool())
         .await?;
-        Ok(Paged { items: rows.into_iter().map(Team::from).collect(), total: total(count) })
+        Ok(Paged {
+            items: rows.into_iter().map(Team::from).collect(),
+            total: total(count),
+        })
     }
 
     /// Applies a patch; `None` when no team has this id.
@@ -102,7 +110,11 @@ impl<'a> Teams<'a> {
         .fetch_optional(self.store.pool())
         .await
         .map_err(|e| {
-            StoreError::on_write(e, duplicate(patch.name.as_deref().unwrap_or(id)), String::new)
+            StoreError::on_write(
+                e,
+                duplicate(patch.name.as_deref().unwrap_or(id)),
+                String::new,
+            )
         })?;
         Ok(row.map(Team::from))
     }

@@ -31,15 +31,26 @@ impl TestDb {
     ///
     /// # Panics
     /// When the directory, the connection or the migrations fail.
-    #[expect(clippy::panic, reason = "test support: a database that cannot be set up fails the test")]
+    #[expect(
+        clippy::panic,
+        reason = "test support: a database that cannot be set up fails the test"
+    )]
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
         let url = format!("sqlite://{}", dir.path().join("switchyard.db").display());
         let store = Store::connect(&url, TEST_POOL_SIZE)
             .await
             .unwrap_or_else(|e| panic!("cannot open test SQLite database: {e}"));
-        store.migrate().await.unwrap_or_else(|e| panic!("cannot migrate test SQLite database: {e}"));
-        Self { store, url, _dir: Some(dir), postgres: None }
+        store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate test SQLite database: {e}"));
+        Self {
+            store,
+            url,
+            _dir: Some(dir),
+            postgres: None,
+        }
     }
 
     /// A migrated PostgreSQL database `sy_test_<uuid>` created through the admin URL in
@@ -49,7 +60,10 @@ impl TestDb {
     /// # Panics
     /// When the server is unreachable and `CI=true`, or when creating or migrating the
     /// database fails.
-    #[expect(clippy::panic, reason = "test support: a database that cannot be set up fails the test")]
+    #[expect(
+        clippy::panic,
+        reason = "test support: a database that cannot be set up fails the test"
+    )]
     pub async fn postgres() -> Option<Self> {
         crate::store::install_drivers();
         let admin_url = std::env::var("SWITCHYARD_TEST_POSTGRES_URL")
@@ -76,8 +90,16 @@ impl TestDb {
         let store = Store::connect(&url, TEST_POOL_SIZE)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to test database {name}: {e}"));
-        let db = Self { store, url, _dir: None, postgres };
-        db.store.migrate().await.unwrap_or_else(|e| panic!("cannot migrate {name}: {e}"));
+        let db = Self {
+            store,
+            url,
+            _dir: None,
+            postgres,
+        };
+        db.store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate {name}: {e}"));
         Some(db)
     }
 
@@ -98,7 +120,10 @@ impl TestDb {
 }
 
 /// Skips (returns `None`) when PostgreSQL is unreachable, or panics under CI.
-#[expect(clippy::panic, reason = "under CI an unreachable database fails the test")]
+#[expect(
+    clippy::panic,
+    reason = "under CI an unreachable database fails the test"
+)]
 fn unreachable(reason: &str) -> Option<TestDb> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("PostgreSQL is unreachable under CI: {reason}");
@@ -114,7 +139,9 @@ fn with_database(url: &str, database: &str) -> Option<String> {
         None => (url, None),
     };
     let authority = base.find("://")? + 3;
-    let end = base[authority..].find('/').map_or(base.len(), |i| authority + i);
+    let end = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
     let mut out = format!("{}/{database}", &base[..end]);
     if let Some(query) = query {
         out.push('?');
@@ -131,7 +158,9 @@ impl Drop for TestDb {
         // Drop may run inside the test's runtime, which cannot be blocked on: use a thread
         // with its own runtime, and wait so the database is gone when the test ends.
         let dropper = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
             else {
                 return;
             };
@@ -161,6 +190,9 @@ mod tests {
             with_database("postgres://u:p@h/test?sslmode=disable", "x").as_deref(),
             Some("postgres://u:p@h/x?sslmode=disable")
         );
-        assert_eq!(with_database("postgres://h:5432", "x").as_deref(), Some("postgres://h:5432/x"));
+        assert_eq!(
+            with_database("postgres://h:5432", "x").as_deref(),
+            Some("postgres://h:5432/x")
+        );
     }
 }

@@ -94,15 +94,17 @@ impl TryFrom<UsageRow> for UsageRecord {
         let error_kind = row
             .error_kind
             .map(|text| {
-                serde_json::from_value::<ErrorKind>(Value::String(text)).map_err(|e| {
-                    StoreError::Corrupt(format!("usage_records.error_kind: {e}"))
-                })
+                serde_json::from_value::<ErrorKind>(Value::String(text))
+                    .map_err(|e| StoreError::Corrupt(format!("usage_records.error_kind: {e}")))
             })
             .transpose()?;
         Ok(UsageRecord {
             input_tokens: from_int(row.input_tokens, "usage_records.input_tokens")?,
             output_tokens: from_int(row.output_tokens, "usage_records.output_tokens")?,
-            cached_input_tokens: from_int(row.cached_input_tokens, "usage_records.cached_input_tokens")?,
+            cached_input_tokens: from_int(
+                row.cached_input_tokens,
+                "usage_records.cached_input_tokens",
+            )?,
             reasoning_tokens: from_int(row.reasoning_tokens, "usage_records.reasoning_tokens")?,
             latency_ms: from_int(row.latency_ms, "usage_records.latency_ms")?,
             ttft_ms: from_opt_int(row.ttft_ms, "usage_records.ttft_ms")?,
@@ -164,7 +166,11 @@ impl<'a> Usage<'a> {
         let mut tx = self.store.begin_write().await?;
         let mut inserted = 0;
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new(concat!("INSERT INTO usage_records (", columns!(), ") VALUES "));
+            let mut sql = Sql::new(concat!(
+                "INSERT INTO usage_records (",
+                columns!(),
+                ") VALUES "
+            ));
             for (i, record) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
@@ -173,24 +179,40 @@ impl<'a> Usage<'a> {
             }
             sql.push(" ON CONFLICT (id) DO NOTHING");
             let (text, args) = sql.finish()?;
-            inserted += sqlx::query_with(&text, args).execute(&mut *tx).await?.rows_affected();
+            // Unprepared: every batch size would otherwise cache its own large statement.
+            let query = sqlx::query_with(&text, args).persistent(false);
+            inserted += query.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
         Ok(inserted)
     }
 
     /// One page of the records matching `filter`, oldest first.
-    pub async fn list(&self, page: Page, filter: &UsageFilter) -> Result<Paged<UsageRecord>, StoreError> {
+    pub async fn list(
+        &self,
+        page: Page,
+        filter: &UsageFilter,
+    ) -> Result<Paged<UsageRecord>, StoreError> {
         let mut count = Sql::new("SELECT COUNT(*) FROM usage_records");
         filter.push_where(&mut count);
         let (text, args) = count.finish()?;
-        let count: i64 = sqlx::query_scalar_with(&text, args).fetch_one(self.store.pool()).await?;
+        let count: i64 = sqlx::query_scalar_with(&text, args)
+            .fetch_one(self.store.pool())
+            .await?;
         let mut select = Sql::new(concat!("SELECT ", columns!(), " FROM usage_records"));
         filter.push_where(&mut select);
         select.push(" ORDER BY created_at, id").page(page);
         let (text, args) = select.finish()?;
-        let rows: Vec<UsageRow> = sqlx::query_as_with(&text, args).fetch_all(self.store.pool()).await?;
-        let items = rows.into_iter().map(UsageRecord::try_from).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total: total(count) })
+        let rows: Vec<UsageRow> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.store.pool())
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(UsageRecord::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total: total(count),
+        })
     }
 }

@@ -28,7 +28,12 @@ pub struct NewUser {
 impl NewUser {
     /// A user without email or team.
     pub fn new(name: impl Into<String>, role: Role) -> Self {
-        Self { name: name.into(), email: None, team_id: None, role }
+        Self {
+            name: name.into(),
+            email: None,
+            team_id: None,
+            role,
+        }
     }
 }
 
@@ -94,7 +99,9 @@ impl<'a> Users<'a> {
     /// Inserts a user; a taken name or a missing team is a `Conflict`.
     pub async fn create(&self, new: &NewUser) -> Result<User, StoreError> {
         let sql = concat!(
-            "INSERT INTO users (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
+            "INSERT INTO users (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
             columns!()
         );
         let row: UserRow = sqlx::query_as(sql)
@@ -113,16 +120,20 @@ impl<'a> Users<'a> {
     /// The user with this id.
     pub async fn get(&self, id: &str) -> Result<Option<User>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
-        let row: Option<UserRow> =
-            sqlx::query_as(sql).bind(id).fetch_optional(self.store.pool()).await?;
+        let row: Option<UserRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(User::try_from).transpose()
     }
 
     /// The user with this name.
     pub async fn get_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE name = $1");
-        let row: Option<UserRow> =
-            sqlx::query_as(sql).bind(name).fetch_optional(self.store.pool()).await?;
+        let row: Option<UserRow> = sqlx::query_as(sql)
+            .bind(name)
+            .fetch_optional(self.store.pool())
+            .await?;
         row.map(User::try_from).transpose()
     }
 
@@ -131,15 +142,24 @@ impl<'a> Users<'a> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(self.store.pool())
             .await?;
-        let sql =
-            concat!("SELECT ", columns!(), " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        );
         let rows: Vec<UserRow> = sqlx::query_as(sql)
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
             .fetch_all(self.store.pool())
             .await?;
-        let items = rows.into_iter().map(User::try_from).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total: total(count) })
+        let items = rows
+            .into_iter()
+            .map(User::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total: total(count),
+        })
     }
 
     /// Applies a patch; `None` when no user has this id.

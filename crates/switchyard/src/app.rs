@@ -6,6 +6,7 @@ use switchyard_core::auth::Authenticator;
 use switchyard_core::llm::LlmService;
 use switchyard_core::registry::Registry;
 use switchyard_core::secrets::SecretBox;
+use switchyard_providers::HttpClient;
 use switchyard_store::Store;
 
 use crate::config::Config;
@@ -33,8 +34,8 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Wire the services over an opened store.
-    pub fn new(config: Arc<Config>, store: Store, secrets: SecretBox) -> Self {
-        let registry = Arc::new(Registry::new());
+    pub fn new(config: Arc<Config>, store: Store, secrets: SecretBox, http: HttpClient) -> Self {
+        let registry = Arc::new(Registry::new(http));
         Self(Arc::new(Inner {
             config,
             auth: Authenticator::new(store.clone()),

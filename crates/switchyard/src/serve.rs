@@ -35,7 +35,9 @@ pub async fn start(
     let secrets = SecretBox::new(bootstrap::master_key(&config)?);
     bootstrap::seed(&store, &secrets, &config).await?;
     let generated = bootstrap::ensure_admin_key(&store, &config).await?;
-    let state = AppState::new(config.clone(), store, secrets);
+    let http =
+        switchyard_providers::HttpClient::new().context("cannot build the upstream HTTP client")?;
+    let state = AppState::new(config.clone(), store, secrets, http);
     state
         .registry_changed()
         .await

@@ -1,0 +1,9 @@
+//! The `copilot` adapter (being written; until then the kind is reported unsupported).
+
+use crate::{Adapters, BuildError, ProviderContext};
+use switchyard_types::ProviderKind;
+
+/// Build this kind's adapters.
+pub fn adapters(_ctx: ProviderContext) -> Result<Adapters, BuildError> {
+    Err(BuildError::Unsupported(ProviderKind::Copilot))
+}
