@@ -16,7 +16,6 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 const TEST_POOL_SIZE: u32 = 5;
 
 /// A fresh migrated database for one test; dropping it removes the database.
-#[derive(Debug)]
 pub struct TestDb {
     store: Store,
     url: String,
@@ -148,6 +147,21 @@ fn with_database(url: &str, database: &str) -> Option<String> {
         out.push_str(query);
     }
     Some(out)
+}
+
+impl std::fmt::Debug for TestDb {
+    /// Names the backend and database only: URLs may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let database = match (&self.postgres, &self._dir) {
+            (Some((_, name)), _) => name.clone(),
+            (None, Some(dir)) => dir.path().display().to_string(),
+            (None, None) => String::new(),
+        };
+        f.debug_struct("TestDb")
+            .field("backend", &self.backend())
+            .field("database", &database)
+            .finish()
+    }
 }
 
 impl Drop for TestDb {

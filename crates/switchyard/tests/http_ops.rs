@@ -11,6 +11,7 @@ backend_tests!(
     models_list_the_builtin_mock,
     chat_and_embeddings_answer_from_the_mock,
     bad_chat_input_gets_openai_errors_naming_the_field,
+    chat_streams_openai_chunks_with_usage_and_done,
 );
 
 async fn health_ready_and_request_ids(app: TestApp) {
@@ -226,5 +227,52 @@ async fn bad_chat_input_gets_openai_errors_naming_the_field(app: TestApp) {
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"]["code"],
         "body_too_large"
+    );
+}
+
+async fn chat_streams_openai_chunks_with_usage_and_done(app: TestApp) {
+    let r = app
+        .post("/v1/chat/completions")
+        .json(
+            &json!({"model": "mock-chat", "stream": true, "stream_options": {"include_usage": true},
+                      "messages": [{"role": "user", "content": "stream please"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    assert_eq!(r.headers()["x-switchyard-provider"], "mock");
+    let body = r.text().await.unwrap();
+    let events: Vec<&str> = body.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert_eq!(*events.last().unwrap(), "data: [DONE]");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+        .collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert!(text.contains("stream please"), "{text}");
+    let id = chunks[0]["id"].as_str().unwrap();
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["id"] == id && c["object"] == "chat.completion.chunk")
+    );
+    let finish = chunks
+        .iter()
+        .find(|c| c["choices"][0]["finish_reason"].is_string())
+        .unwrap();
+    assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+    let usage = chunks.last().unwrap();
+    assert_eq!(usage["choices"], json!([]));
+    assert!(usage["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    assert!(
+        chunks[..chunks.len() - 1]
+            .iter()
+            .all(|c| c["usage"].is_null())
     );
 }

@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use switchyard_types::chat::{
     ChatRequest, ChatResponse, ContentPart, EmbeddingRequest, EmbeddingResponse, FinishReason,
-    Message, MessageRole, ResponseFormat, Tool, ToolCall, ToolChoice,
+    Message, MessageRole, ResponseFormat, Tool, ToolCall, ToolChoice, Usage,
 };
 
 use super::wire;
@@ -181,7 +181,8 @@ fn content_parts(i: usize, content: wire::Content) -> Result<Vec<ContentPart>, A
     }
 }
 
-fn finish_reason(r: FinishReason) -> &'static str {
+/// OpenAI's name of a finish reason.
+pub fn finish_reason(r: FinishReason) -> &'static str {
     match r {
         FinishReason::Stop => "stop",
         FinishReason::Length => "length",
@@ -212,13 +213,18 @@ pub fn chat_response(r: &ChatResponse) -> Value {
         "created": r.created_at / 1000,
         "model": r.model,
         "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish_reason(r.finish_reason)}],
-        "usage": {
-            "prompt_tokens": r.usage.input_tokens,
-            "completion_tokens": r.usage.output_tokens,
-            "total_tokens": r.usage.total_tokens(),
-            "prompt_tokens_details": {"cached_tokens": r.usage.cached_input_tokens},
-            "completion_tokens_details": {"reasoning_tokens": r.usage.reasoning_tokens},
-        },
+        "usage": usage_json(&r.usage),
+    })
+}
+
+/// OpenAI's `usage` object.
+pub fn usage_json(u: &Usage) -> Value {
+    json!({
+        "prompt_tokens": u.input_tokens,
+        "completion_tokens": u.output_tokens,
+        "total_tokens": u.total_tokens(),
+        "prompt_tokens_details": {"cached_tokens": u.cached_input_tokens},
+        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
     })
 }
 

@@ -2,6 +2,7 @@
 //! `/v1/models`): drop-in for the official SDKs with `base_url = http://HOST/v1`.
 
 mod convert;
+mod stream;
 pub mod wire;
 
 use axum::extract::State;
@@ -34,13 +35,26 @@ pub async fn chat_completions(
     Extension(identity): Extension<Identity>,
     JsonBody(body, _): JsonBody<wire::ChatCompletionRequest, OpenAi>,
 ) -> Result<Response> {
+    let include_usage = body
+        .stream_options
+        .as_ref()
+        .is_some_and(|o| o.include_usage);
     let request = convert::chat_request(body)?;
     if request.stream {
-        return Err(ApiError::field(
-            "stream",
-            "streaming is not available in this build yet; send stream=false",
-        )
-        .into());
+        let (events, served) = state
+            .llm
+            .chat_stream(&request, &identity)
+            .await
+            .map_err(ApiError::from)?;
+        let header = stream::ChunkHeader {
+            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+            model: served.model.clone(),
+            created: switchyard_types::now_millis() / 1000,
+            include_usage,
+        };
+        let mut http = stream::response(header, events);
+        served_headers(http.headers_mut(), &served);
+        return Ok(http);
     }
     let (response, served) = state
         .llm
