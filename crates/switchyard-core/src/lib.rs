@@ -4,5 +4,7 @@
 pub mod auth;
 pub mod keys;
 pub mod llm;
+pub mod meter;
 pub mod registry;
 pub mod secrets;
+pub mod usage;

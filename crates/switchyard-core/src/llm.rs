@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use switchyard_providers::{Adapters, EventStream, ProviderError, Target};
+use switchyard_types::chat::Usage;
 use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
-use switchyard_types::{Identity, ModelKind};
+use switchyard_types::{Identity, ModelKind, Pricing};
 
 use crate::registry::{ModelEntry, Registry, Resolved};
 
@@ -27,12 +28,26 @@ pub enum LlmError {
     Provider(#[from] ProviderError),
 }
 
-/// Which provider and model actually answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which provider and model actually answered, and what it charges.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Served {
     pub provider: String,
     pub model: String,
     pub attempts: u32,
+    pub pricing: Pricing,
+    /// Free-tier usage is counted but costs nothing.
+    pub free_tier: bool,
+}
+
+impl Served {
+    /// The USD cost of `usage` on this model.
+    pub fn cost(&self, usage: &Usage) -> f64 {
+        if self.free_tier {
+            0.0
+        } else {
+            self.pricing.token_cost(usage)
+        }
+    }
 }
 
 /// Chat and embeddings over the registry.
@@ -210,5 +225,7 @@ fn served(entry: &ModelEntry, attempt: usize) -> Served {
         provider: entry.provider.provider.name.clone(),
         model: entry.model.name.clone(),
         attempts: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
+        pricing: entry.model.pricing.clone(),
+        free_tier: entry.provider.provider.free_tier,
     }
 }

@@ -127,8 +127,13 @@ impl TestApp {
         )
     }
 
-    /// Stop the gateway gracefully and wait for it.
-    pub async fn stop(mut self) {
+    /// A separate connection pool to the test database, usable after [`TestApp::stop`].
+    pub fn db(&self) -> &switchyard_store::Store {
+        self._db.store()
+    }
+
+    /// Stop the gateway gracefully (draining requests and queued usage) and wait for it.
+    pub async fn stop(&mut self) {
         self.shutdown.cancel();
         if let Some(done) = self.done.take() {
             let _ = done.await;

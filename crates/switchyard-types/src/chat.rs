@@ -162,14 +162,23 @@ pub enum UsageSource {
 }
 
 /// Token counts of one response.
+///
+/// `input_tokens` counts ALL prompt tokens, including those read from or written to a
+/// prompt cache; `cached_input_tokens` and `cache_creation_input_tokens` are subsets of
+/// it (OpenAI and Gemini report it this way; Anthropic adapters add their
+/// `cache_read_input_tokens` and `cache_creation_input_tokens` into it). Likewise
+/// `output_tokens` includes `reasoning_tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Of `input_tokens`, those served from the provider's prompt cache.
     #[serde(default)]
     pub cached_input_tokens: u64,
+    /// Of `input_tokens`, those written to the provider's prompt cache.
     #[serde(default)]
     pub cache_creation_input_tokens: u64,
+    /// Of `output_tokens`, those spent on reasoning.
     #[serde(default)]
     pub reasoning_tokens: u64,
     #[serde(default)]

@@ -209,6 +209,22 @@ pub struct Pricing {
     pub cost_per_video_second: Option<f64>,
 }
 
+impl Pricing {
+    /// USD cost of one response's tokens. Cached input is billed at the cached price
+    /// when the model has one, else at the input price.
+    pub fn token_cost(&self, usage: &crate::chat::Usage) -> f64 {
+        let cached = usage.cached_input_tokens.min(usage.input_tokens);
+        let fresh = usage.input_tokens - cached;
+        let cached_price = self
+            .cached_input_cost_per_mtok
+            .unwrap_or(self.input_cost_per_mtok);
+        (fresh as f64 * self.input_cost_per_mtok
+            + cached as f64 * cached_price
+            + usage.output_tokens as f64 * self.output_cost_per_mtok)
+            / 1_000_000.0
+    }
+}
+
 /// An upstream AI service. Its API key is write-only: only whether one is set is visible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provider {
@@ -435,6 +451,29 @@ mod tests {
             "weighted_round_robin"
         );
         assert_eq!(TaskType::SentimentAnalysis.as_str(), "sentiment_analysis");
+    }
+
+    #[test]
+    fn token_cost_bills_cached_input_at_its_own_price() {
+        let p = Pricing {
+            input_cost_per_mtok: 2.0,
+            output_cost_per_mtok: 8.0,
+            cached_input_cost_per_mtok: Some(0.5),
+            ..Pricing::default()
+        };
+        let u = crate::chat::Usage {
+            input_tokens: 1_000_000,
+            cached_input_tokens: 400_000,
+            output_tokens: 500_000,
+            ..Default::default()
+        };
+        // 600k fresh × 2 + 400k cached × 0.5 + 500k out × 8, per million.
+        assert!((p.token_cost(&u) - (1.2 + 0.2 + 4.0)).abs() < 1e-9);
+        let no_cache_price = Pricing {
+            cached_input_cost_per_mtok: None,
+            ..p
+        };
+        assert!((no_cache_price.token_cost(&u) - (2.0 + 4.0)).abs() < 1e-9);
     }
 
     #[test]

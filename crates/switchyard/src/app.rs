@@ -6,6 +6,7 @@ use switchyard_core::auth::Authenticator;
 use switchyard_core::llm::LlmService;
 use switchyard_core::registry::Registry;
 use switchyard_core::secrets::SecretBox;
+use switchyard_core::usage::UsageSink;
 use switchyard_providers::HttpClient;
 use switchyard_store::Store;
 
@@ -23,6 +24,7 @@ pub struct Inner {
     pub auth: Authenticator,
     pub llm: LlmService,
     pub secrets: SecretBox,
+    pub usage: UsageSink,
 }
 
 impl std::ops::Deref for AppState {
@@ -34,7 +36,13 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Wire the services over an opened store.
-    pub fn new(config: Arc<Config>, store: Store, secrets: SecretBox, http: HttpClient) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        secrets: SecretBox,
+        http: HttpClient,
+        usage: UsageSink,
+    ) -> Self {
         let registry = Arc::new(Registry::new(http));
         Self(Arc::new(Inner {
             config,
@@ -43,6 +51,7 @@ impl AppState {
             registry,
             store,
             secrets,
+            usage,
         }))
     }
 

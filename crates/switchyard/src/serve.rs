@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use switchyard_core::secrets::SecretBox;
+use switchyard_core::usage::UsageSink;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -37,7 +38,11 @@ pub async fn start(
     let generated = bootstrap::ensure_admin_key(&store, &config).await?;
     let http =
         switchyard_providers::HttpClient::new().context("cannot build the upstream HTTP client")?;
-    let state = AppState::new(config.clone(), store, secrets, http);
+    let tracker = TaskTracker::new();
+    // Stopped only after the server has drained, so late requests' usage is still written.
+    let usage_stop = CancellationToken::new();
+    let usage = UsageSink::start(store.clone(), &tracker, usage_stop.clone());
+    let state = AppState::new(config.clone(), store, secrets, http, usage);
     state
         .registry_changed()
         .await
@@ -54,7 +59,6 @@ pub async fn start(
         }
     });
     let shutdown = CancellationToken::new();
-    let tracker = TaskTracker::new();
     tracker.spawn(refresh_registry(state.clone(), shutdown.clone()));
 
     let app = crate::http::router(state.clone());
@@ -71,6 +75,7 @@ pub async fn start(
                 tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; dropping open connections");
             }
         }
+        usage_stop.cancel();
         tracker.close();
         tracker.wait().await;
         store.close().await;

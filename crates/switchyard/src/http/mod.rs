@@ -70,6 +70,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The request's id (set by the request-id layer before any handler runs).
+pub fn request_id(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 fn make_span<B>(req: &Request<B>) -> Span {
     let id = req
         .headers()

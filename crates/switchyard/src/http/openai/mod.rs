@@ -10,11 +10,13 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
-use switchyard_core::llm::Served;
+use switchyard_core::llm::{LlmError, Served};
+use switchyard_core::meter::{Meter, metered};
 use switchyard_types::Identity;
 
 use super::error::{ApiError, Failure, OpenAi};
 use super::extract::JsonBody;
+use super::request_id;
 use crate::app::AppState;
 
 type Result<T> = std::result::Result<T, Failure<OpenAi>>;
@@ -29,10 +31,22 @@ pub fn served_headers(headers: &mut HeaderMap, served: &Served) {
     }
 }
 
+/// Record a failed request and pass the error on.
+fn failed(meter: Meter, error: LlmError) -> Failure<OpenAi> {
+    let kind = match &error {
+        LlmError::Provider(p) => Some(p.kind),
+        _ => None,
+    };
+    let error = ApiError::from(error);
+    meter.finish(error.status.as_u16(), kind);
+    error.into()
+}
+
 /// POST /v1/chat/completions
 pub async fn chat_completions(
     State(state): State<AppState>,
     Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
     JsonBody(body, _): JsonBody<wire::ChatCompletionRequest, OpenAi>,
 ) -> Result<Response> {
     let include_usage = body
@@ -40,27 +54,37 @@ pub async fn chat_completions(
         .as_ref()
         .is_some_and(|o| o.include_usage);
     let request = convert::chat_request(body)?;
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "chat.completions",
+        &request.model,
+    );
     if request.stream {
-        let (events, served) = state
-            .llm
-            .chat_stream(&request, &identity)
-            .await
-            .map_err(ApiError::from)?;
+        let (events, served) = match state.llm.chat_stream(&request, &identity).await {
+            Ok(ok) => ok,
+            Err(e) => return Err(failed(meter, e)),
+        };
+        meter.served(&served);
         let header = stream::ChunkHeader {
             id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
             model: served.model.clone(),
             created: switchyard_types::now_millis() / 1000,
             include_usage,
         };
-        let mut http = stream::response(header, events);
+        let mut http = stream::response(header, metered(events, meter));
         served_headers(http.headers_mut(), &served);
         return Ok(http);
     }
-    let (response, served) = state
-        .llm
-        .chat(&request, &identity)
-        .await
-        .map_err(ApiError::from)?;
+    let (response, served) = match state.llm.chat(&request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    meter.usage(&response.usage);
+    meter.first_token();
+    meter.finish(200, None);
     let mut http = Json(convert::chat_response(&response)).into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
@@ -70,15 +94,25 @@ pub async fn chat_completions(
 pub async fn embeddings(
     State(state): State<AppState>,
     Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
     JsonBody(body, _): JsonBody<wire::EmbeddingsRequest, OpenAi>,
 ) -> Result<Response> {
     let base64 = body.encoding_format == Some(wire::EncodingFormat::Base64);
     let request = convert::embedding_request(body)?;
-    let (response, served) = state
-        .llm
-        .embed(&request, &identity)
-        .await
-        .map_err(ApiError::from)?;
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "embeddings",
+        &request.model,
+    );
+    let (response, served) = match state.llm.embed(&request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    meter.usage(&response.usage);
+    meter.finish(200, None);
     let mut http = Json(convert::embedding_response(&response, base64)).into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
