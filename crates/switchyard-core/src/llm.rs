@@ -9,7 +9,7 @@ use futures::StreamExt;
 use switchyard_providers::{Adapters, EventStream, ProviderError, Target};
 use switchyard_types::chat::Usage;
 use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
-use switchyard_types::{Identity, ModelKind, Pricing};
+use switchyard_types::{Identity, ModelKind, Pricing, TaskType};
 
 use crate::registry::{ModelEntry, Registry, Resolved};
 
@@ -22,10 +22,21 @@ pub enum LlmError {
     WrongKind { model: String, kind: ModelKind },
     #[error("this API key may not use model `{0}`")]
     NotAllowed(String),
+    #[error("no enabled model declares task type `{0}`")]
+    NoModelForTask(TaskType),
     #[error("no available provider for `{0}`: {1}")]
     Unavailable(String, String),
     #[error("{0}")]
     Provider(#[from] ProviderError),
+}
+
+/// What a request asks to be served by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want<'a> {
+    /// A model name, `provider/model`, or a group.
+    Model(&'a str),
+    /// Any model declaring this task type (the router picks).
+    Task(TaskType),
 }
 
 /// Which provider and model actually answered, and what it charges.
@@ -34,6 +45,8 @@ pub struct Served {
     pub provider: String,
     pub model: String,
     pub attempts: u32,
+    /// The candidates considered, in the order they were to be tried (`provider/model`).
+    pub candidates: Vec<String>,
     pub pricing: Pricing,
     /// Free-tier usage is counted but costs nothing.
     pub free_tier: bool,
@@ -67,12 +80,23 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(ChatResponse, Served), LlmError> {
-        let plan = self.plan(&request.model, ModelKind::Chat, identity)?;
+        self.chat_for(Want::Model(&request.model), request, identity)
+            .await
+    }
+
+    /// [`LlmService::chat`] for an explicit [`Want`].
+    pub async fn chat_for(
+        &self,
+        want: Want<'_>,
+        request: &ChatRequest,
+        identity: &Identity,
+    ) -> Result<(ChatResponse, Served), LlmError> {
+        let plan = self.plan(want, ModelKind::Chat, identity)?;
         let mut last_error = None;
         for (attempt, entry, adapters) in plan.attempts() {
             let Some(chat) = &adapters.chat else { continue };
             match chat.chat(target(entry), request).await {
-                Ok(response) => return Ok((response, served(entry, attempt))),
+                Ok(response) => return Ok((response, plan.served(entry, attempt))),
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => return Err(e.into()),
             }
@@ -87,7 +111,18 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(EventStream, Served), LlmError> {
-        let plan = self.plan(&request.model, ModelKind::Chat, identity)?;
+        self.chat_stream_for(Want::Model(&request.model), request, identity)
+            .await
+    }
+
+    /// [`LlmService::chat_stream`] for an explicit [`Want`].
+    pub async fn chat_stream_for(
+        &self,
+        want: Want<'_>,
+        request: &ChatRequest,
+        identity: &Identity,
+    ) -> Result<(EventStream, Served), LlmError> {
+        let plan = self.plan(want, ModelKind::Chat, identity)?;
         let mut last_error = None;
         for (attempt, entry, adapters) in plan.attempts() {
             let Some(chat) = &adapters.chat else { continue };
@@ -104,7 +139,7 @@ impl LlmService {
                 Some(Err(e)) => return Err(e.into()),
                 Some(Ok(first)) => {
                     let whole = futures::stream::once(async { Ok(first) }).chain(stream);
-                    return Ok((Box::pin(whole), served(entry, attempt)));
+                    return Ok((Box::pin(whole), plan.served(entry, attempt)));
                 }
                 None => {
                     last_error = Some(ProviderError::new(
@@ -123,14 +158,25 @@ impl LlmService {
         request: &EmbeddingRequest,
         identity: &Identity,
     ) -> Result<(EmbeddingResponse, Served), LlmError> {
-        let plan = self.plan(&request.model, ModelKind::Embedding, identity)?;
+        self.embed_for(Want::Model(&request.model), request, identity)
+            .await
+    }
+
+    /// [`LlmService::embed`] for an explicit [`Want`].
+    pub async fn embed_for(
+        &self,
+        want: Want<'_>,
+        request: &EmbeddingRequest,
+        identity: &Identity,
+    ) -> Result<(EmbeddingResponse, Served), LlmError> {
+        let plan = self.plan(want, ModelKind::Embedding, identity)?;
         let mut last_error = None;
         for (attempt, entry, adapters) in plan.attempts() {
             let Some(embeddings) = &adapters.embeddings else {
                 continue;
             };
             match embeddings.embed(target(entry), request).await {
-                Ok(response) => return Ok((response, served(entry, attempt))),
+                Ok(response) => return Ok((response, plan.served(entry, attempt))),
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => return Err(e.into()),
             }
@@ -139,12 +185,34 @@ impl LlmService {
     }
 
     /// Enabled candidates of the right kind that this identity may use, in order.
-    fn plan(&self, name: &str, kind: ModelKind, identity: &Identity) -> Result<Plan, LlmError> {
+    fn plan(&self, want: Want<'_>, kind: ModelKind, identity: &Identity) -> Result<Plan, LlmError> {
+        let snapshot = self.registry.snapshot();
+        let name = match want {
+            Want::Model(name) => name,
+            Want::Task(task) => {
+                let candidates: Vec<_> = snapshot
+                    .models_for_task(task, kind)
+                    .into_iter()
+                    .filter(|e| {
+                        identity.allowed_models.is_empty()
+                            || identity.allowed_models.contains(&e.model.name)
+                    })
+                    .collect();
+                if candidates.is_empty() {
+                    return Err(LlmError::NoModelForTask(task));
+                }
+                let max_attempts = candidates.len().min(3);
+                return Ok(Plan {
+                    name: task.to_string(),
+                    candidates,
+                    max_attempts,
+                });
+            }
+        };
         if !identity.allowed_models.is_empty() && !identity.allowed_models.iter().any(|m| m == name)
         {
             return Err(LlmError::NotAllowed(name.to_string()));
         }
-        let snapshot = self.registry.snapshot();
         let (found, max_attempts) = match snapshot.resolve(name) {
             Resolved::Unknown => return Err(LlmError::ModelNotFound(name.to_string())),
             Resolved::Models(found) => {
@@ -193,6 +261,21 @@ impl Plan {
             .map(|(i, (e, a))| (i, e, a))
     }
 
+    fn served(&self, entry: &ModelEntry, attempt: usize) -> Served {
+        Served {
+            provider: entry.provider.provider.name.clone(),
+            model: entry.model.name.clone(),
+            attempts: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
+            candidates: self
+                .candidates
+                .iter()
+                .map(|c| c.model.qualified_name())
+                .collect(),
+            pricing: entry.model.pricing.clone(),
+            free_tier: entry.provider.provider.free_tier,
+        }
+    }
+
     fn exhausted(&self, last_error: Option<ProviderError>) -> LlmError {
         match last_error {
             Some(e) => LlmError::Provider(e),
@@ -217,15 +300,5 @@ fn target(entry: &ModelEntry) -> Target<'_> {
     Target {
         model: &entry.model.name,
         upstream_model: &entry.model.upstream_name,
-    }
-}
-
-fn served(entry: &ModelEntry, attempt: usize) -> Served {
-    Served {
-        provider: entry.provider.provider.name.clone(),
-        model: entry.model.name.clone(),
-        attempts: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
-        pricing: entry.model.pricing.clone(),
-        free_tier: entry.provider.provider.free_tier,
     }
 }

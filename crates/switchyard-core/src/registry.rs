@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use arc_swap::ArcSwap;
 use switchyard_providers::{Adapters, HttpClient};
 use switchyard_store::{ProviderSecret, Store, StoreError};
-use switchyard_types::{Group, Model, ModelKind, Provider, Secret};
+use switchyard_types::{Group, Model, ModelKind, Provider, Secret, TaskType};
 
 use crate::secrets::SecretBox;
 
@@ -112,6 +112,28 @@ impl Snapshot {
             return vec![entry.clone()];
         }
         self.by_name.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Enabled models that declare `task` and can produce `kind`, cheapest adequate
+    /// first: free-tier providers, then better quality tiers, then lower prices.
+    pub fn models_for_task(&self, task: TaskType, kind: ModelKind) -> Vec<Arc<ModelEntry>> {
+        let mut found: Vec<_> = self
+            .models_of_kind(Some(kind))
+            .filter(|e| e.model.task_types.contains(&task))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| {
+            let price = |e: &ModelEntry| {
+                e.model.pricing.input_cost_per_mtok + e.model.pricing.output_cost_per_mtok
+            };
+            b.provider
+                .provider
+                .free_tier
+                .cmp(&a.provider.provider.free_tier)
+                .then(a.model.quality_tier.cmp(&b.model.quality_tier))
+                .then(price(a).total_cmp(&price(b)))
+        });
+        found
     }
 
     /// Enabled models of a kind, for listings such as GET /v1/models.

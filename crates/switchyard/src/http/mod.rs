@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod native;
 pub mod openai;
 pub mod ops;
 
@@ -38,6 +39,16 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::authenticate::<OpenAi>,
         ));
+    let native = Router::new()
+        .route("/api/v1/ai/chat", post(native::chat))
+        .route("/api/v1/ai/chat/stream", post(native::chat_stream))
+        .route("/api/v1/ai/embeddings", post(native::embeddings))
+        .route("/api/v1/ai/process", post(native::process))
+        .route("/ai/process", post(native::process))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            auth::authenticate::<Native>,
+        ));
     let admin = Router::new()
         .nest("/api/v1/admin", admin::routes())
         .route_layer(from_fn(auth::require_admin))
@@ -52,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops)
         .merge(openai)
+        .merge(native)
         .merge(admin)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,7 +1,7 @@
 //! The OpenAI-compatible surface (`/v1/chat/completions`, `/v1/embeddings`,
 //! `/v1/models`): drop-in for the official SDKs with `base_url = http://HOST/v1`.
 
-mod convert;
+pub(crate) mod convert;
 mod stream;
 pub mod wire;
 

@@ -1,0 +1,313 @@
+//! The native API (`/api/v1/ai/*`): unified chat (whole or streamed), embeddings and
+//! task-type processing. Responses add `routing` and `usage.cost_usd`.
+
+mod process;
+pub mod wire;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::{Value, json};
+use switchyard_core::llm::{LlmError, Served, Want};
+use switchyard_core::meter::{Meter, metered};
+use switchyard_types::Identity;
+use switchyard_types::chat::{ChatRequest, ChatResponse, Usage};
+
+use self::wire::{ChatBody, EmbeddingsBody, NativeUsage, Routing};
+use super::error::{ApiError, Failure, Native};
+use super::extract::JsonBody;
+use super::openai::{convert, served_headers, wire as oai};
+use super::request_id;
+use crate::app::AppState;
+
+pub use process::process;
+
+type Result<T> = std::result::Result<T, Failure<Native>>;
+
+/// The routing explanation of a served request.
+pub fn routing(served: &Served, want: Want<'_>) -> Routing {
+    let reason = match want {
+        Want::Model(name) if name == served.model => format!("`{name}` was asked for by name"),
+        Want::Model(name) => format!(
+            "`{name}` resolved to {} candidate(s)",
+            served.candidates.len()
+        ),
+        Want::Task(task) => format!(
+            "task type `{task}`: free tier first, then best quality tier, then lowest price"
+        ),
+    };
+    Routing {
+        provider: served.provider.clone(),
+        model: served.model.clone(),
+        attempts: served.attempts,
+        candidates: served.candidates.clone(),
+        reason,
+    }
+}
+
+/// The native usage object, priced for the model that answered.
+pub fn usage(served: &Served, u: &Usage) -> NativeUsage {
+    NativeUsage {
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        total_tokens: u.total_tokens(),
+        cached_input_tokens: u.cached_input_tokens,
+        reasoning_tokens: u.reasoning_tokens,
+        cost_usd: served.cost(u),
+        source: u.source,
+    }
+}
+
+/// The native JSON body of a chat response.
+pub fn chat_json(r: &ChatResponse, served: &Served, want: Want<'_>) -> Value {
+    let tool_calls: Vec<Value> = r
+        .message
+        .tool_calls
+        .iter()
+        .map(|c| {
+            let arguments = serde_json::from_str::<Value>(&c.arguments)
+                .unwrap_or_else(|_| Value::String(c.arguments.clone()));
+            json!({"id": c.id, "name": c.name, "arguments": arguments})
+        })
+        .collect();
+    json!({
+        "id": r.id,
+        "model": r.model,
+        "provider": served.provider,
+        "message": {"role": "assistant", "content": r.message.joined_text(), "tool_calls": tool_calls},
+        "finish_reason": r.finish_reason,
+        "usage": usage(served, &r.usage),
+        "routing": routing(served, want),
+        "created_at": r.created_at,
+    })
+}
+
+/// Record a failure and turn it into the native error format.
+pub fn failed(meter: Meter, error: LlmError) -> Failure<Native> {
+    let kind = match &error {
+        LlmError::Provider(p) => Some(p.kind),
+        _ => None,
+    };
+    let error = ApiError::from(error);
+    meter.finish(error.status.as_u16(), kind);
+    error.into()
+}
+
+fn to_canonical(
+    body: ChatBody,
+) -> std::result::Result<
+    (
+        ChatRequest,
+        Option<String>,
+        Option<switchyard_types::TaskType>,
+    ),
+    ApiError,
+> {
+    let model = match (&body.model, &body.provider) {
+        (Some(m), Some(p)) => Some(format!("{p}/{m}")),
+        (Some(m), None) => Some(m.clone()),
+        (None, Some(_)) => return Err(ApiError::field("provider", "needs `model` too")),
+        (None, None) if body.task_type.is_none() => {
+            return Err(ApiError::field("model", "give a `model` or a `task_type`"));
+        }
+        (None, None) => None,
+    };
+    let request = convert::chat_request(oai::ChatCompletionRequest {
+        model: model.clone().unwrap_or_else(|| "task".into()),
+        messages: body.messages,
+        tools: body.tools,
+        tool_choice: body.tool_choice,
+        response_format: body.response_format,
+        temperature: body.temperature,
+        top_p: body.top_p,
+        max_tokens: body.max_tokens,
+        max_completion_tokens: None,
+        stop: body.stop,
+        seed: body.seed,
+        stream: None,
+        stream_options: None,
+        n: None,
+        user: body.user,
+        presence_penalty: None,
+        frequency_penalty: None,
+        parallel_tool_calls: None,
+        logprobs: None,
+    })?;
+    Ok((request, model, body.task_type))
+}
+
+fn want<'a>(model: &'a Option<String>, task: Option<switchyard_types::TaskType>) -> Want<'a> {
+    match (model, task) {
+        (Some(m), _) => Want::Model(m),
+        (None, Some(t)) => Want::Task(t),
+        (None, None) => Want::Model(""),
+    }
+}
+
+/// POST /api/v1/ai/chat
+pub async fn chat(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    JsonBody(body, _): JsonBody<ChatBody>,
+) -> Result<Response> {
+    let (request, model, task) = to_canonical(body)?;
+    let want = want(&model, task);
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "ai.chat",
+        &request.model,
+    );
+    let (response, served) = match state.llm.chat_for(want, &request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    meter.usage(&response.usage);
+    meter.first_token();
+    meter.finish(200, None);
+    let mut http = Json(chat_json(&response, &served, want)).into_response();
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
+
+/// POST /api/v1/ai/chat/stream: canonical events as SSE, then a `done` event with
+/// routing and priced usage.
+pub async fn chat_stream(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    JsonBody(body, _): JsonBody<ChatBody>,
+) -> Result<Response> {
+    let (mut request, model, task) = to_canonical(body)?;
+    request.stream = true;
+    let want = want(&model, task);
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "ai.chat.stream",
+        &request.model,
+    );
+    let (events, served) = match state.llm.chat_stream_for(want, &request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    let routing = routing(&served, want);
+    let mut http = stream::response(metered(events, meter), served.clone(), routing);
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
+
+/// POST /api/v1/ai/embeddings
+pub async fn embeddings(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    JsonBody(body, _): JsonBody<EmbeddingsBody>,
+) -> Result<Response> {
+    let request = convert::embedding_request(oai::EmbeddingsRequest {
+        model: body.model.clone().unwrap_or_default(),
+        input: body.input,
+        dimensions: body.dimensions,
+        encoding_format: None,
+        user: None,
+    })?;
+    let want = match &body.model {
+        Some(m) => Want::Model(m),
+        None => Want::Task(switchyard_types::TaskType::Embedding),
+    };
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "ai.embeddings",
+        &request.model,
+    );
+    let (response, served) = match state.llm.embed_for(want, &request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    meter.usage(&response.usage);
+    meter.finish(200, None);
+    let mut http = Json(json!({
+        "model": response.model,
+        "provider": served.provider,
+        "embeddings": response.embeddings,
+        "usage": usage(&served, &response.usage),
+        "routing": routing(&served, want),
+    }))
+    .into_response();
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
+
+mod stream {
+    //! Native SSE: one `data:` line per canonical event, then a `done` event.
+
+    use axum::body::{Body, Bytes};
+    use axum::http::{HeaderValue, header};
+    use axum::response::Response;
+    use futures::StreamExt;
+    use serde_json::json;
+    use switchyard_core::llm::Served;
+    use switchyard_providers::EventStream;
+    use switchyard_types::chat::StreamEvent;
+
+    use super::wire::Routing;
+
+    fn sse(value: &serde_json::Value) -> Bytes {
+        Bytes::from(format!("data: {value}\n\n"))
+    }
+
+    /// The streaming HTTP response.
+    pub fn response(events: EventStream, served: Served, routing: Routing) -> Response {
+        let routing = json!(routing);
+        let body = futures::stream::unfold(
+            (events, None, false),
+            move |(mut events, mut usage, done)| {
+                let served = served.clone();
+                let routing = routing.clone();
+                async move {
+                    if done {
+                        return None;
+                    }
+                    match events.next().await {
+                        Some(Ok(event)) => {
+                            if let StreamEvent::Usage { usage: u } = &event {
+                                usage = Some(super::usage(&served, u));
+                            }
+                            let value = serde_json::to_value(&event).unwrap_or_default();
+                            Some((
+                                Ok::<_, std::convert::Infallible>(sse(&value)),
+                                (events, usage, false),
+                            ))
+                        }
+                        Some(Err(e)) => {
+                            let value =
+                                json!({"type": "error", "kind": e.kind, "message": e.message});
+                            Some((Ok(sse(&value)), (events, usage, true)))
+                        }
+                        None => {
+                            let value = json!({"type": "done", "routing": routing, "usage": usage});
+                            Some((Ok(sse(&value)), (events, usage, true)))
+                        }
+                    }
+                }
+            },
+        );
+        let mut response = Response::new(Body::from_stream(body));
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
