@@ -9,6 +9,7 @@ use futures::StreamExt;
 use switchyard_providers::{Adapters, EventStream, ProviderError, Target};
 use switchyard_types::chat::Usage;
 use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
+use switchyard_types::media::{ImageRequest, ImageResponse};
 use switchyard_types::{Identity, ModelKind, Pricing, TaskType};
 
 use crate::registry::{ModelEntry, Registry, Resolved};
@@ -176,6 +177,27 @@ impl LlmService {
                 continue;
             };
             match embeddings.embed(target(entry), request).await {
+                Ok(response) => return Ok((response, plan.served(entry, attempt))),
+                Err(e) if e.is_retryable() => last_error = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(plan.exhausted(last_error))
+    }
+
+    /// Image generation, failing over like chat.
+    pub async fn generate_image(
+        &self,
+        request: &ImageRequest,
+        identity: &Identity,
+    ) -> Result<(ImageResponse, Served), LlmError> {
+        let plan = self.plan(Want::Model(&request.model), ModelKind::Image, identity)?;
+        let mut last_error = None;
+        for (attempt, entry, adapters) in plan.attempts() {
+            let Some(images) = &adapters.images else {
+                continue;
+            };
+            match images.generate_image(target(entry), request).await {
                 Ok(response) => return Ok((response, plan.served(entry, attempt))),
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => return Err(e.into()),

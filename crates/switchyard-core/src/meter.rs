@@ -21,6 +21,7 @@ pub struct Meter {
     record: UsageRecord,
     served: Option<Served>,
     usage: Option<Usage>,
+    extra_cost: f64,
     streamed_chars: u64,
     started: Instant,
     finished: bool,
@@ -59,6 +60,7 @@ impl Meter {
             },
             served: None,
             usage: None,
+            extra_cost: 0.0,
             streamed_chars: 0,
             started: Instant::now(),
             finished: false,
@@ -75,6 +77,13 @@ impl Meter {
     /// The response's usage, as reported or estimated.
     pub fn usage(&mut self, usage: &Usage) {
         self.usage = Some(usage.clone());
+    }
+
+    /// Charge `count` generated images at the serving model's per-image price.
+    pub fn images(&mut self, count: usize) {
+        if let Some(served) = self.served.as_ref().filter(|s| !s.free_tier) {
+            self.extra_cost += served.pricing.cost_per_image.unwrap_or(0.0) * count as f64;
+        }
     }
 
     /// Mark the moment the first token reached the client.
@@ -103,7 +112,7 @@ impl Meter {
         record.output_tokens = usage.output_tokens;
         record.cached_input_tokens = usage.cached_input_tokens;
         record.reasoning_tokens = usage.reasoning_tokens;
-        record.cost_usd = self.served.as_ref().map_or(0.0, |s| s.cost(&usage));
+        record.cost_usd = self.served.as_ref().map_or(0.0, |s| s.cost(&usage)) + self.extra_cost;
         record.latency_ms = elapsed_ms(self.started);
         record.status = status;
         record.error_kind = error_kind;

@@ -12,6 +12,7 @@ backend_tests!(
     chat_and_embeddings_answer_from_the_mock,
     bad_chat_input_gets_openai_errors_naming_the_field,
     chat_streams_openai_chunks_with_usage_and_done,
+    images_generate_through_the_openai_surface,
 );
 
 async fn health_ready_and_request_ids(app: TestApp) {
@@ -275,4 +276,52 @@ async fn chat_streams_openai_chunks_with_usage_and_done(app: TestApp) {
             .iter()
             .all(|c| c["usage"].is_null())
     );
+}
+
+async fn images_generate_through_the_openai_surface(app: TestApp) {
+    let r = app
+        .post("/v1/images/generations")
+        .json(&json!({"model": "mock-image", "prompt": "a red fox", "n": 2, "response_format": "b64_json"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-switchyard-model"], "mock-image");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert!(
+        body["data"][0]["b64_json"]
+            .as_str()
+            .unwrap()
+            .starts_with("iVBOR")
+    );
+    assert_eq!(body["data"][0]["revised_prompt"], "a red fox");
+    for (req, param) in [
+        (json!({"model": "mock-image", "prompt": "x", "n": 50}), "n"),
+        (json!({"model": "mock-image", "prompt": " "}), "prompt"),
+        (
+            json!({"model": "mock-image", "prompt": "x", "size": "huge"}),
+            "size",
+        ),
+        (
+            json!({"model": "mock-image", "prompt": "x", "response_format": "gif"}),
+            "response_format",
+        ),
+    ] {
+        let r = app
+            .post("/v1/images/generations")
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{req}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["param"], param);
+    }
+    let r = app
+        .post("/v1/images/generations")
+        .json(&json!({"model": "mock-chat", "prompt": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "a chat model cannot draw");
 }

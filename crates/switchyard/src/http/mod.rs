@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let openai = Router::new()
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/embeddings", post(openai::embeddings))
+        .route("/v1/images/generations", post(openai::images))
         .route("/v1/models", get(openai::list_models))
         .route_layer(from_fn_with_state(
             state.clone(),

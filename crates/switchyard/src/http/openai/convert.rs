@@ -273,3 +273,63 @@ pub fn embedding_response(r: &EmbeddingResponse, base64: bool) -> Value {
         "usage": {"prompt_tokens": r.usage.input_tokens, "total_tokens": r.usage.input_tokens},
     })
 }
+
+/// Translate and validate an OpenAI images request.
+pub fn image_request(
+    req: wire::ImagesRequest,
+) -> Result<switchyard_types::media::ImageRequest, ApiError> {
+    use switchyard_types::media::{ImageFormat, ImageRequest};
+    if req.prompt.trim().is_empty() {
+        return Err(ApiError::field("prompt", "must not be empty"));
+    }
+    let n = req.n.unwrap_or(1);
+    if !(1..=10).contains(&n) {
+        return Err(ApiError::field("n", "must be between 1 and 10"));
+    }
+    if let Some(size) = &req.size {
+        let ok = size
+            .split_once('x')
+            .is_some_and(|(w, h)| w.parse::<u32>().is_ok() && h.parse::<u32>().is_ok());
+        if !ok && size != "auto" {
+            return Err(ApiError::field(
+                "size",
+                "must look like 1024x1024 or be `auto`",
+            ));
+        }
+    }
+    Ok(ImageRequest {
+        model: req.model,
+        prompt: req.prompt,
+        n,
+        size: req.size,
+        quality: req.quality,
+        style: req.style,
+        response_format: match req.response_format {
+            Some(wire::ImageResponseFormat::B64Json) => ImageFormat::B64Json,
+            _ => ImageFormat::Url,
+        },
+        user: req.user,
+    })
+}
+
+/// The OpenAI images response for a canonical one.
+pub fn image_response(r: &switchyard_types::media::ImageResponse) -> Value {
+    let data: Vec<Value> = r
+        .images
+        .iter()
+        .map(|i| {
+            let mut item = serde_json::Map::new();
+            if let Some(url) = &i.url {
+                item.insert("url".into(), json!(url));
+            }
+            if let Some(b64) = &i.b64_json {
+                item.insert("b64_json".into(), json!(b64));
+            }
+            if let Some(p) = &i.revised_prompt {
+                item.insert("revised_prompt".into(), json!(p));
+            }
+            Value::Object(item)
+        })
+        .collect();
+    json!({"created": r.created_at / 1000, "data": data})
+}

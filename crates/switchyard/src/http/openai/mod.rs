@@ -118,6 +118,36 @@ pub async fn embeddings(
     Ok(http)
 }
 
+/// POST /v1/images/generations
+pub async fn images(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    JsonBody(body, _): JsonBody<wire::ImagesRequest, OpenAi>,
+) -> Result<Response> {
+    let request = convert::image_request(body)?;
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "images.generations",
+        &request.model,
+    );
+    let (response, served) = match state.llm.generate_image(&request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    if let Some(usage) = &response.usage {
+        meter.usage(usage);
+    }
+    meter.images(response.images.len());
+    meter.finish(200, None);
+    let mut http = Json(convert::image_response(&response)).into_response();
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
+
 /// GET /v1/models: every enabled model name and group a client may ask for.
 pub async fn list_models(State(state): State<AppState>) -> Json<serde_json::Value> {
     let snapshot = state.registry.snapshot();

@@ -224,3 +224,30 @@ pub enum EncodingFormat {
     Float,
     Base64,
 }
+
+/// `POST /v1/images/generations` request body.
+#[derive(Debug, Deserialize)]
+pub struct ImagesRequest {
+    pub model: String,
+    pub prompt: String,
+    #[serde(default)]
+    pub n: Option<u32>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
+    #[serde(default)]
+    pub style: Option<String>,
+    #[serde(default)]
+    pub response_format: Option<ImageResponseFormat>,
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// `response_format` of an images request.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageResponseFormat {
+    Url,
+    B64Json,
+}
