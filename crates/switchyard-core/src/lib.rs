@@ -2,6 +2,7 @@
 //! and provider secrets. Business logic lives here; nothing here knows HTTP.
 
 pub mod auth;
+pub mod estimate;
 pub mod keys;
 pub mod llm;
 pub mod meter;

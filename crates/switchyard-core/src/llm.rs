@@ -12,6 +12,7 @@ use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, Embedd
 use switchyard_types::media::{ImageRequest, ImageResponse};
 use switchyard_types::{Identity, ModelKind, Pricing, TaskType};
 
+use crate::estimate;
 use crate::registry::{ModelEntry, Registry, Resolved};
 
 /// Why the service could not answer.
@@ -23,6 +24,10 @@ pub enum LlmError {
     WrongKind { model: String, kind: ModelKind },
     #[error("this API key may not use model `{0}`")]
     NotAllowed(String),
+    #[error(
+        "the prompt is about {tokens} tokens; with the requested output it exceeds every candidate's context window (largest {window})"
+    )]
+    ContextTooLong { tokens: u64, window: u32 },
     #[error("no enabled model declares task type `{0}`")]
     NoModelForTask(TaskType),
     #[error("no available provider for `{0}`: {1}")]
@@ -92,12 +97,17 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(ChatResponse, Served), LlmError> {
-        let plan = self.plan(want, ModelKind::Chat, identity)?;
+        let plan = self
+            .plan(want, ModelKind::Chat, identity)?
+            .fit_context(request)?;
         let mut last_error = None;
         for (attempt, entry, adapters) in plan.attempts() {
             let Some(chat) = &adapters.chat else { continue };
             match chat.chat(target(entry), request).await {
-                Ok(response) => return Ok((response, plan.served(entry, attempt))),
+                Ok(mut response) => {
+                    estimate::complete_usage(&entry.model.upstream_name, request, &mut response);
+                    return Ok((response, plan.served(entry, attempt)));
+                }
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => return Err(e.into()),
             }
@@ -123,7 +133,9 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(EventStream, Served), LlmError> {
-        let plan = self.plan(want, ModelKind::Chat, identity)?;
+        let plan = self
+            .plan(want, ModelKind::Chat, identity)?
+            .fit_context(request)?;
         let mut last_error = None;
         for (attempt, entry, adapters) in plan.attempts() {
             let Some(chat) = &adapters.chat else { continue };
@@ -139,8 +151,11 @@ impl LlmService {
                 Some(Err(e)) if e.is_retryable() => last_error = Some(e),
                 Some(Err(e)) => return Err(e.into()),
                 Some(Ok(first)) => {
-                    let whole = futures::stream::once(async { Ok(first) }).chain(stream);
-                    return Ok((Box::pin(whole), plan.served(entry, attempt)));
+                    let whole: EventStream =
+                        Box::pin(futures::stream::once(async { Ok(first) }).chain(stream));
+                    let whole =
+                        estimate::with_usage(whole, entry.model.upstream_name.clone(), request);
+                    return Ok((whole, plan.served(entry, attempt)));
                 }
                 None => {
                     last_error = Some(ProviderError::new(
@@ -281,6 +296,33 @@ impl Plan {
             .take(self.max_attempts)
             .enumerate()
             .map(|(i, (e, a))| (i, e, a))
+    }
+
+    /// Drop candidates whose context window cannot hold the prompt plus the requested
+    /// output; if none is left, the request is too long for all of them.
+    fn fit_context(mut self, request: &ChatRequest) -> Result<Self, LlmError> {
+        let wanted_output = u64::from(request.max_output_tokens.unwrap_or(0));
+        let mut largest = 0;
+        let mut counted = 0;
+        self.candidates.retain(|c| {
+            let window = c.model.context_window;
+            largest = largest.max(window);
+            let room = u64::from(window).saturating_sub(wanted_output);
+            match estimate::prompt_tokens_if_tight(&c.model.upstream_name, request, room) {
+                None => true,
+                Some(tokens) => {
+                    counted = tokens;
+                    tokens <= room
+                }
+            }
+        });
+        if self.candidates.is_empty() {
+            return Err(LlmError::ContextTooLong {
+                tokens: counted,
+                window: largest,
+            });
+        }
+        Ok(self)
     }
 
     fn served(&self, entry: &ModelEntry, attempt: usize) -> Served {

@@ -12,6 +12,7 @@ pub mod huggingface;
 pub mod mock;
 pub mod openai;
 pub mod sse;
+pub mod tokens;
 pub mod upstream;
 
 use std::pin::Pin;

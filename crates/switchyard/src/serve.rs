@@ -36,6 +36,8 @@ pub async fn start(
     let secrets = SecretBox::new(bootstrap::master_key(&config)?);
     bootstrap::seed(&store, &secrets, &config).await?;
     let generated = bootstrap::ensure_admin_key(&store, &config).await?;
+    // Load the BPE tables off the request path.
+    tokio::task::spawn_blocking(switchyard_providers::tokens::Tokenizer::warm_up);
     let http =
         switchyard_providers::HttpClient::new().context("cannot build the upstream HTTP client")?;
     let tracker = TaskTracker::new();

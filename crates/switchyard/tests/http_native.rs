@@ -30,6 +30,16 @@ input_cost_per_mtok = 3.0
 output_cost_per_mtok = 15.0
 
 [[models]]
+name = "tiny"
+provider = "cheap"
+context_window = 40
+max_output_tokens = 10
+
+[[groups]]
+name = "fits"
+members = [{ model = "tiny" }, { model = "large", priority = 1 }]
+
+[[models]]
 name = "vectors"
 provider = "cheap"
 kinds = ["embedding"]
@@ -185,6 +195,35 @@ async fn native_api(backend: Backend) {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["embeddings"].as_array().unwrap().len(), 2);
     assert_eq!(body["routing"]["provider"], "cheap");
+
+    // Context window: a prompt too long for `tiny` is refused there, and a group skips it.
+    let long = "word ".repeat(200);
+    let r = app
+        .post("/api/v1/ai/chat")
+        .json(&json!({"model": "tiny", "messages": [{"role": "user", "content": long}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "context_length_exceeded");
+    assert_eq!(err["error"]["param"], "messages");
+    let r = app
+        .post("/api/v1/ai/chat")
+        .json(&json!({"model": "fits", "messages": [{"role": "user", "content": long}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["model"], "large");
+    let r = app
+        .post("/api/v1/ai/chat")
+        .json(&json!({"model": "fits", "messages": [{"role": "user", "content": "short"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["model"], "tiny");
 
     // Native errors use the native format.
     let r = app

@@ -103,6 +103,10 @@ impl From<LlmError> for ApiError {
                 param: Some("model".into()),
                 ..Self::new(StatusCode::BAD_REQUEST, "wrong_model_kind", message)
             },
+            LlmError::ContextTooLong { .. } => Self {
+                param: Some("messages".into()),
+                ..Self::new(StatusCode::BAD_REQUEST, "context_length_exceeded", message)
+            },
             LlmError::NoModelForTask(_) => Self {
                 param: Some("task_type".into()),
                 ..Self::new(StatusCode::NOT_FOUND, "no_model_for_task", message)

@@ -1,0 +1,255 @@
+//! The reverse direction, for the gateway's Anthropic-format client surface: a Messages
+//! request → canonical request, and a canonical response or usage → Messages response.
+//! Fields the canonical model cannot hold (`top_k`, `thinking`, `cache_control`,
+//! `is_error`, server tools' results) are dropped; server tool definitions are refused.
+
+use serde_json::Value;
+use switchyard_types::chat::{
+    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, ResponseFormat,
+    Tool, ToolCall, ToolChoice, Usage,
+};
+
+use super::convert::REDACTED_THINKING_PREFIX;
+use super::wire::{self, ContentBlock, Role};
+
+/// A client request the canonical model cannot take; `field` is its JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InvalidRequest {
+    pub field: String,
+    pub message: String,
+}
+
+/// Translate a client's Messages request into the canonical request.
+pub fn to_canonical_request(req: wire::MessagesRequest) -> Result<ChatRequest, InvalidRequest> {
+    let mut messages = Vec::new();
+    match req.system {
+        Some(wire::SystemPrompt::Text(text)) => {
+            messages.push(Message::text(MessageRole::System, text));
+        }
+        Some(wire::SystemPrompt::Blocks(blocks)) => messages.extend(
+            blocks
+                .into_iter()
+                .filter_map(|b| match b {
+                    ContentBlock::Text { text, .. } => Some(text),
+                    _ => None,
+                })
+                .map(|text| Message::text(MessageRole::System, text)),
+        ),
+        None => {}
+    }
+    for message in req.messages {
+        let blocks = message.content.into_blocks();
+        match message.role {
+            Role::User => user_messages(blocks, &mut messages),
+            Role::Assistant => messages.push(assistant_message(blocks)),
+        }
+    }
+    let mut tools = Vec::with_capacity(req.tools.len());
+    for (i, tool) in req.tools.into_iter().enumerate() {
+        if let Some(kind) = tool.kind.filter(|k| k != "custom") {
+            return Err(InvalidRequest {
+                field: format!("tools[{i}]"),
+                message: format!("server tool `{kind}` is not supported by this gateway"),
+            });
+        }
+        tools.push(Tool {
+            name: tool.name,
+            description: tool.description,
+            parameters: tool.input_schema,
+        });
+    }
+    let response_format = req.output_config.and_then(|c| c.format).map(
+        |wire::OutputFormat::JsonSchema { schema }| ResponseFormat::JsonSchema {
+            name: "output".into(),
+            schema,
+            strict: true,
+        },
+    );
+    Ok(ChatRequest {
+        model: req.model,
+        messages,
+        tools,
+        tool_choice: req.tool_choice.map(|c| match c {
+            wire::ToolChoice::Auto { .. } => ToolChoice::Auto,
+            wire::ToolChoice::Any { .. } => ToolChoice::Required,
+            wire::ToolChoice::Tool { name, .. } => ToolChoice::Function { name },
+            wire::ToolChoice::None => ToolChoice::None,
+        }),
+        response_format,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        max_output_tokens: Some(req.max_tokens),
+        stop: req.stop_sequences,
+        seed: None,
+        stream: req.stream.unwrap_or(false),
+        user: req.metadata.and_then(|m| m.user_id),
+    })
+}
+
+fn image_part(source: wire::ImageSource) -> ContentPart {
+    match source {
+        wire::ImageSource::Base64 { media_type, data } => {
+            ContentPart::ImageBase64 { media_type, data }
+        }
+        wire::ImageSource::Url { url } => ContentPart::ImageUrl { url, detail: None },
+    }
+}
+
+/// A user turn: each `tool_result` becomes a `tool` message, the rest user messages,
+/// in their order.
+fn user_messages(blocks: Vec<ContentBlock>, out: &mut Vec<Message>) {
+    let mut pending = Vec::new();
+    let flush = |pending: &mut Vec<ContentPart>, out: &mut Vec<Message>| {
+        if !pending.is_empty() {
+            out.push(Message {
+                role: MessageRole::User,
+                content: std::mem::take(pending),
+                tool_calls: Vec::new(),
+                tool_call_id: None,
+            });
+        }
+    };
+    for block in blocks {
+        match block {
+            ContentBlock::Text { text, .. } => pending.push(ContentPart::Text { text }),
+            ContentBlock::Image { source, .. } => pending.push(image_part(source)),
+            ContentBlock::ToolResult {
+                tool_use_id,
+                content,
+                ..
+            } => {
+                flush(&mut pending, out);
+                let content = content
+                    .map(wire::Content::into_blocks)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|b| match b {
+                        ContentBlock::Text { text, .. } => Some(ContentPart::Text { text }),
+                        ContentBlock::Image { source, .. } => Some(image_part(source)),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(Message {
+                    role: MessageRole::Tool,
+                    content,
+                    tool_calls: Vec::new(),
+                    tool_call_id: Some(tool_use_id),
+                });
+            }
+            _ => {}
+        }
+    }
+    flush(&mut pending, out);
+}
+
+fn assistant_message(blocks: Vec<ContentBlock>) -> Message {
+    let mut content = Vec::new();
+    let mut tool_calls = Vec::new();
+    for block in blocks {
+        match block {
+            ContentBlock::Text { text, .. } => content.push(ContentPart::Text { text }),
+            ContentBlock::Thinking {
+                thinking,
+                signature,
+            } => content.push(ContentPart::Reasoning {
+                text: thinking,
+                signature: (!signature.is_empty()).then_some(signature),
+            }),
+            ContentBlock::RedactedThinking { data } => content.push(ContentPart::Reasoning {
+                text: String::new(),
+                signature: Some(format!("{REDACTED_THINKING_PREFIX}{data}")),
+            }),
+            ContentBlock::ToolUse {
+                id, name, input, ..
+            } => tool_calls.push(ToolCall {
+                id,
+                name,
+                arguments: input.to_string(),
+            }),
+            _ => {}
+        }
+    }
+    Message {
+        role: MessageRole::Assistant,
+        content,
+        tool_calls,
+        tool_call_id: None,
+    }
+}
+
+/// A canonical response as a Messages response.
+pub fn to_wire_response(resp: &ChatResponse) -> wire::MessagesResponse {
+    let mut content = Vec::new();
+    for part in &resp.message.content {
+        match part {
+            ContentPart::Text { text } if !text.is_empty() => {
+                content.push(ContentBlock::text(text.clone()));
+            }
+            ContentPart::Reasoning { text, signature } => {
+                let signature = signature.clone().unwrap_or_default();
+                content.push(match signature.strip_prefix(REDACTED_THINKING_PREFIX) {
+                    Some(data) => ContentBlock::RedactedThinking {
+                        data: data.to_string(),
+                    },
+                    None => ContentBlock::Thinking {
+                        thinking: text.clone(),
+                        signature,
+                    },
+                });
+            }
+            _ => {}
+        }
+    }
+    for call in &resp.message.tool_calls {
+        let input = serde_json::from_str::<Value>(&call.arguments)
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+        content.push(ContentBlock::ToolUse {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            input,
+            cache_control: None,
+        });
+    }
+    wire::MessagesResponse {
+        id: resp.id.clone(),
+        kind: "message".into(),
+        role: Role::Assistant,
+        model: resp.model.clone(),
+        content,
+        stop_reason: Some(to_stop_reason(resp.finish_reason)),
+        stop_sequence: None,
+        usage: to_wire_usage(&resp.usage),
+    }
+}
+
+/// The stop reason for a canonical finish reason.
+pub fn to_stop_reason(reason: FinishReason) -> wire::StopReason {
+    match reason {
+        FinishReason::Stop => wire::StopReason::EndTurn,
+        FinishReason::Length => wire::StopReason::MaxTokens,
+        FinishReason::ToolCalls => wire::StopReason::ToolUse,
+        FinishReason::ContentFilter => wire::StopReason::Refusal,
+    }
+}
+
+/// Canonical usage in Anthropic's terms: `input_tokens` excludes the cache reads and writes.
+pub fn to_wire_usage(u: &Usage) -> wire::Usage {
+    wire::Usage {
+        input_tokens: u
+            .input_tokens
+            .saturating_sub(u.cached_input_tokens)
+            .saturating_sub(u.cache_creation_input_tokens),
+        output_tokens: u.output_tokens,
+        cache_creation_input_tokens: Some(u.cache_creation_input_tokens),
+        cache_read_input_tokens: Some(u.cached_input_tokens),
+        cache_creation: None,
+        output_tokens_details: (u.reasoning_tokens > 0).then_some(wire::OutputTokensDetails {
+            thinking_tokens: Some(u.reasoning_tokens),
+        }),
+        server_tool_use: None,
+        service_tier: None,
+    }
+}
