@@ -30,10 +30,13 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
+/// A verified key: who it is, when the key expires, and when it was verified.
+type CachedKey = (Identity, Option<i64>, Instant);
+
 /// Verifies API keys against the store, with a small in-memory cache.
 pub struct Authenticator {
     store: Store,
-    cache: RwLock<HashMap<Vec<u8>, (Identity, Option<i64>, Instant)>>,
+    cache: RwLock<HashMap<Vec<u8>, CachedKey>>,
 }
 
 impl Authenticator {

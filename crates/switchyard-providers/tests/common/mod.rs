@@ -70,7 +70,10 @@ impl Reply {
         Self {
             status: 200,
             headers: vec![("content-type".into(), "text/event-stream".into())],
-            chunks: pieces.iter().map(|p| (gap, p.as_bytes().to_vec())).collect(),
+            chunks: pieces
+                .iter()
+                .map(|p| (gap, p.as_bytes().to_vec()))
+                .collect(),
             disconnect: false,
             delay: Duration::ZERO,
         }
@@ -78,10 +81,7 @@ impl Reply {
 
     /// An SSE body from a recorded transcript, one event (ending in a blank line) per chunk.
     pub fn sse_transcript(text: &str, gap: Duration) -> Self {
-        let pieces: Vec<String> = text
-            .split_inclusive("\n\n")
-            .map(str::to_string)
-            .collect();
+        let pieces: Vec<String> = text.split_inclusive("\n\n").map(str::to_string).collect();
         let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
         Self::sse(&refs, gap)
     }
@@ -128,7 +128,11 @@ impl MockUpstream {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { base_url: format!("http://{addr}"), requests, replies }
+        Self {
+            base_url: format!("http://{addr}"),
+            requests,
+            replies,
+        }
     }
 
     /// Everything received so far.
@@ -148,7 +152,9 @@ async fn answer(
     script: Arc<Mutex<VecDeque<Reply>>>,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     log.lock().unwrap().push(Recorded {
         method: parts.method.to_string(),
         uri: parts.uri.to_string(),
@@ -157,27 +163,40 @@ async fn answer(
     });
     let reply = {
         let mut s = script.lock().unwrap();
-        if s.len() > 1 { s.pop_front() } else { s.front().cloned() }
+        if s.len() > 1 {
+            s.pop_front()
+        } else {
+            s.front().cloned()
+        }
     };
     let Some(reply) = reply else {
-        return Response::builder().status(500).body(Body::from("no scripted reply")).unwrap();
+        return Response::builder()
+            .status(500)
+            .body(Body::from("no scripted reply"))
+            .unwrap();
     };
     tokio::time::sleep(reply.delay).await;
     let disconnect = reply.disconnect;
     let chunks = reply.chunks.clone();
-    let stream = futures::stream::unfold((chunks.into_iter(), false), move |(mut it, done)| async move {
-        if done {
-            return None;
-        }
-        match it.next() {
-            Some((delay, bytes)) => {
-                tokio::time::sleep(delay).await;
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(bytes)), (it, false)))
+    let stream = futures::stream::unfold(
+        (chunks.into_iter(), false),
+        move |(mut it, done)| async move {
+            if done {
+                return None;
             }
-            None if disconnect => Some((Err(std::io::Error::other("scripted disconnect")), (it, true))),
-            None => None,
-        }
-    });
+            match it.next() {
+                Some((delay, bytes)) => {
+                    tokio::time::sleep(delay).await;
+                    Some((Ok::<Bytes, std::io::Error>(Bytes::from(bytes)), (it, false)))
+                }
+                None if disconnect => Some((
+                    Err(std::io::Error::other("scripted disconnect")),
+                    (it, true),
+                )),
+                None => None,
+            }
+        },
+    );
     let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap());
     for (k, v) in &reply.headers {
         builder = builder.header(k, v);

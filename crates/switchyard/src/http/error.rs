@@ -166,6 +166,32 @@ impl Surface for OpenAi {
     }
 }
 
+/// Anthropic's format: `{"type":"error","error":{"type","message"}}`.
+pub struct Anthropic;
+
+impl Anthropic {
+    /// Anthropic's error type for an HTTP status.
+    pub fn error_type(status: u16) -> &'static str {
+        match status {
+            400 | 415 | 422 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 | 529 => "overloaded_error",
+            504 => "timeout_error",
+            _ => "api_error",
+        }
+    }
+}
+
+impl Surface for Anthropic {
+    fn body(e: &ApiError) -> serde_json::Value {
+        json!({"type": "error", "error": {"type": Self::error_type(e.status.as_u16()), "message": e.message}})
+    }
+}
+
 /// An [`ApiError`] on its way out through surface `S`.
 pub struct Failure<S>(pub ApiError, PhantomData<S>);
 

@@ -2,6 +2,7 @@
 //! with request ids, tracing, body limits and authentication layered on.
 
 pub mod admin;
+pub mod anthropic;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -21,7 +22,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use tracing::{Level, Span};
 
-use self::error::{ApiError, Native, OpenAi};
+use self::error::{Anthropic, ApiError, Native, OpenAi};
 use crate::app::AppState;
 
 /// The one request-id header, taken from the client when it sends one.
@@ -39,6 +40,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(
             state.clone(),
             auth::authenticate::<OpenAi>,
+        ));
+    let anthropic = Router::new()
+        .route("/v1/messages", post(anthropic::messages))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            auth::authenticate::<Anthropic>,
         ));
     let native = Router::new()
         .route("/api/v1/ai/chat", post(native::chat))
@@ -64,6 +71,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops)
         .merge(openai)
+        .merge(anthropic)
         .merge(native)
         .merge(admin)
         .fallback(not_found)

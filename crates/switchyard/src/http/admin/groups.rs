@@ -179,7 +179,6 @@ pub async fn patch(
         fallback_groups: body.fallback_groups,
         max_attempts: body.max_attempts,
         enabled: body.enabled,
-        ..GroupPatch::default()
     };
     let group = state
         .store

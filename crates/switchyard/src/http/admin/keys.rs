@@ -151,7 +151,6 @@ pub async fn patch(
         enabled: body.enabled,
         expires_at: body.expires_at,
         allowed_models: body.allowed_models,
-        ..ApiKeyPatch::default()
     };
     let key = state
         .store

@@ -125,7 +125,6 @@ pub async fn patch_user(
         email: body.email,
         team_id: body.team_id,
         role: body.role,
-        ..UserPatch::default()
     };
     let user = state
         .store

@@ -1,0 +1,83 @@
+//! The Anthropic-compatible surface (`POST /v1/messages`): drop-in for the official
+//! Anthropic SDKs and coding agents, served by any provider.
+
+mod stream;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use switchyard_core::llm::LlmError;
+use switchyard_core::meter::{Meter, metered};
+use switchyard_providers::anthropic::{surface, wire};
+use switchyard_types::Identity;
+
+use super::error::{Anthropic, ApiError, Failure};
+use super::extract::JsonBody;
+use super::openai::served_headers;
+use super::request_id;
+use crate::app::AppState;
+
+type Result<T> = std::result::Result<T, Failure<Anthropic>>;
+
+fn failed(meter: Meter, error: LlmError) -> Failure<Anthropic> {
+    let kind = match &error {
+        LlmError::Provider(p) => Some(p.kind),
+        _ => None,
+    };
+    let error = ApiError::from(error);
+    meter.finish(error.status.as_u16(), kind);
+    error.into()
+}
+
+/// POST /v1/messages
+pub async fn messages(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    JsonBody(body, _): JsonBody<wire::MessagesRequest, Anthropic>,
+) -> Result<Response> {
+    let stream = body.stream.unwrap_or(false);
+    if body.max_tokens == 0 {
+        return Err(ApiError::field("max_tokens", "must be at least 1").into());
+    }
+    if body.messages.is_empty() {
+        return Err(ApiError::field("messages", "must contain at least one message").into());
+    }
+    let mut request =
+        surface::to_canonical_request(body).map_err(|e| ApiError::field(e.field, e.message))?;
+    request.stream = stream;
+    let mut meter = Meter::start(
+        &state.usage,
+        request_id(&headers),
+        &identity,
+        "messages",
+        &request.model,
+    );
+    if stream {
+        let (events, served) = match state.llm.chat_stream(&request, &identity).await {
+            Ok(ok) => ok,
+            Err(e) => return Err(failed(meter, e)),
+        };
+        meter.served(&served);
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let mut http = stream::response(id, served.model.clone(), metered(events, meter));
+        served_headers(http.headers_mut(), &served);
+        return Ok(http);
+    }
+    let (response, served) = match state.llm.chat(&request, &identity).await {
+        Ok(ok) => ok,
+        Err(e) => return Err(failed(meter, e)),
+    };
+    meter.served(&served);
+    meter.usage(&response.usage);
+    meter.first_token();
+    meter.finish(200, None);
+    let mut wire = surface::to_wire_response(&response);
+    if !wire.id.starts_with("msg_") {
+        wire.id = format!("msg_{}", wire.id);
+    }
+    let mut http = Json(wire).into_response();
+    served_headers(http.headers_mut(), &served);
+    Ok(http)
+}
