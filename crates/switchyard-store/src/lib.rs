@@ -6,6 +6,7 @@ mod sql;
 mod store;
 
 pub mod api_keys;
+pub mod bus;
 pub mod groups;
 pub mod models;
 pub mod providers;
@@ -17,6 +18,7 @@ pub mod usage;
 pub mod users;
 
 pub use api_keys::{ApiKeyPatch, ApiKeys, NewApiKey};
+pub use bus::Bus;
 pub use error::StoreError;
 pub use groups::{GroupPatch, Groups, NewGroup};
 pub use models::{ModelPatch, Models, NewModel};

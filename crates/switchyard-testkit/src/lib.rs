@@ -13,6 +13,14 @@ pub use switchyard_store::Backend;
 /// The bootstrap admin key every [`TestApp`] is started with.
 pub const ADMIN_KEY: &str = "sy-test-admin-key-0123456789";
 
+/// The master key every [`TestApp`] uses (base64 of 32 bytes).
+pub const MASTER_KEY: &str = "c3dpdGNoeWFyZC10ZXN0LW1hc3Rlci1rZXktMzJieXQ=";
+
+/// Redis for tests that need one (`SWITCHYARD_TEST_REDIS_URL`, default local).
+pub fn redis_url() -> String {
+    std::env::var("SWITCHYARD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
 /// A running gateway for one test.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
@@ -23,7 +31,7 @@ pub struct TestApp {
     shutdown: CancellationToken,
     done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
-    _db: TestDb,
+    _db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -39,8 +47,17 @@ impl TestApp {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await?,
         };
-        let dir = tempfile::tempdir().ok()?;
         let db_url = db.url().to_string();
+        Some(Self::launch(db_url, Some(db), toml).await)
+    }
+
+    /// Another gateway process-alike on this one's database (a replica), with extra TOML.
+    pub async fn replica(&self, toml: &str) -> Self {
+        Self::launch(self.db_url.clone(), None, toml).await
+    }
+
+    async fn launch(db_url: String, db: Option<TestDb>, toml: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
             "[server]\ndata_dir = {:?}\n{toml}",
             dir.path().join("data").display().to_string()
@@ -51,6 +68,8 @@ impl TestApp {
                 "SWITCHYARD_LISTEN" => Some("127.0.0.1:0".into()),
                 "SWITCHYARD_DATABASE_URL" => Some(env_db.clone()),
                 "SWITCHYARD_ADMIN_KEY" => Some(ADMIN_KEY.into()),
+                // Shared by every test gateway, so replicas can read each other's secrets.
+                "SWITCHYARD_MASTER_KEY" => Some(MASTER_KEY.into()),
                 "SWITCHYARD_LOG" => Some("warn".into()),
                 other => std::env::var(other).ok(),
             }
@@ -63,7 +82,7 @@ impl TestApp {
             Ok(r) => r,
             Err(e) => panic!("gateway failed to start: {e:#}"),
         };
-        Some(Self {
+        Self {
             base_url: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
             state: running.state,
@@ -72,7 +91,7 @@ impl TestApp {
             done: Some(running.done),
             _dir: dir,
             _db: db,
-        })
+        }
     }
 
     /// Absolute URL of a path.
@@ -129,7 +148,10 @@ impl TestApp {
 
     /// A separate connection pool to the test database, usable after [`TestApp::stop`].
     pub fn db(&self) -> &switchyard_store::Store {
-        self._db.store()
+        match &self._db {
+            Some(db) => db.store(),
+            None => &self.state.store,
+        }
     }
 
     /// Stop the gateway gracefully (draining requests and queued usage) and wait for it.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use switchyard_core::secrets::SecretBox;
 use switchyard_core::usage::UsageSink;
+use switchyard_store::Bus;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -44,9 +45,13 @@ pub async fn start(
     // Stopped only after the server has drained, so late requests' usage is still written.
     let usage_stop = CancellationToken::new();
     let usage = UsageSink::start(store.clone(), &tracker, usage_stop.clone());
-    let state = AppState::new(config.clone(), store, secrets, http, usage);
+    let bus = match &config.redis {
+        Some(redis) => Bus::redis(&redis.url).await.context("redis")?,
+        None => Bus::in_process(),
+    };
+    let state = AppState::new(config.clone(), store, secrets, http, usage, bus);
     state
-        .registry_changed()
+        .reload_registry()
         .await
         .context("cannot load the registry")?;
 
@@ -62,6 +67,7 @@ pub async fn start(
     });
     let shutdown = CancellationToken::new();
     tracker.spawn(refresh_registry(state.clone(), shutdown.clone()));
+    tracker.spawn(follow_registry_changes(state.clone(), shutdown.clone()));
 
     let app = crate::http::router(state.clone());
     let grace = config.server.shutdown_grace();
@@ -130,10 +136,30 @@ async fn refresh_registry(state: AppState, shutdown: CancellationToken) {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(error) = state.registry_changed().await {
+                if let Err(error) = state.reload_registry().await {
                     tracing::warn!(%error, "registry refresh failed; keeping the last snapshot");
                 }
             }
+        }
+    }
+}
+
+/// Rebuild the registry whenever another replica announces a change.
+async fn follow_registry_changes(state: AppState, shutdown: CancellationToken) {
+    let mut changes = state.bus.subscribe(crate::app::REGISTRY_TOPIC);
+    loop {
+        let message = tokio::select! {
+            () = shutdown.cancelled() => return,
+            m = changes.recv() => m,
+        };
+        match message {
+            Ok(from) if from == state.instance_id => {}
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                if let Err(error) = state.reload_registry().await {
+                    tracing::warn!(%error, "registry reload after a change elsewhere failed");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
     }
 }
