@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use switchyard_store::{Store, StoreError};
-use switchyard_types::{Identity, now_millis};
+use switchyard_types::{ApiKey, Identity, now_millis};
 
 use crate::keys;
 
@@ -72,21 +72,53 @@ impl Authenticator {
             if key.expires_at.is_some_and(|t| t <= now_millis()) {
                 return Err(AuthError::Expired);
             }
-            let team_id = match self.store.users().get(&key.user_id).await? {
-                Some(user) => user.team_id,
-                None => return Err(AuthError::Invalid),
-            };
-            let identity = Identity {
-                key_id: key.id,
-                user_id: key.user_id,
-                team_id,
-                role: key.role,
-                allowed_models: key.allowed_models,
-            };
-            self.remember(digest, identity.clone(), key.expires_at);
+            let expires_at = key.expires_at;
+            let identity = self.identity_of(key).await?;
+            self.remember(digest, identity.clone(), expires_at);
             return Ok(identity);
         }
         Err(AuthError::Invalid)
+    }
+
+    /// The identity behind a verified JWT: the key it was issued for must still be
+    /// enabled and unexpired, and its current role (not the token's) applies.
+    pub async fn authenticate_key_id(&self, key_id: &str) -> Result<Identity, AuthError> {
+        let digest = format!("jwt:{key_id}").into_bytes();
+        if let Some(identity) = self.cached(&digest) {
+            return identity;
+        }
+        let key = self
+            .store
+            .api_keys()
+            .get(key_id)
+            .await?
+            .ok_or(AuthError::Invalid)?;
+        if !key.enabled {
+            return Err(AuthError::Disabled);
+        }
+        if key.expires_at.is_some_and(|t| t <= now_millis()) {
+            return Err(AuthError::Expired);
+        }
+        let expires_at = key.expires_at;
+        let identity = self.identity_of(key).await?;
+        self.remember(digest, identity.clone(), expires_at);
+        Ok(identity)
+    }
+
+    async fn identity_of(&self, key: ApiKey) -> Result<Identity, AuthError> {
+        let team_id = match self.store.users().get(&key.user_id).await? {
+            Some(user) => user.team_id,
+            None => return Err(AuthError::Invalid),
+        };
+        Ok(Identity {
+            key_id: key.id,
+            user_id: key.user_id,
+            team_id,
+            role: key.role,
+            allowed_models: key.allowed_models,
+            rate_limit_rpm: key.rate_limit_rpm,
+            rate_limit_tpm: key.rate_limit_tpm,
+        })
     }
 
     /// Forget every cached key (after any change to keys or users).

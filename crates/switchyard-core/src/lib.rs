@@ -3,9 +3,16 @@
 
 pub mod auth;
 pub mod estimate;
+pub mod governance;
+pub mod health;
+pub mod jwt;
 pub mod keys;
 pub mod llm;
+pub mod media;
 pub mod meter;
 pub mod registry;
+pub mod routing;
 pub mod secrets;
+pub mod tasks;
 pub mod usage;
+pub mod usage_export;

@@ -1,19 +1,31 @@
-//! The LLM service: resolve the requested name to candidates, call them in order, and
-//! fail over on retryable errors — for streams, only until the first event is in hand,
-//! so nothing has reached the client yet. Routing strategies and health arrive with
-//! the routing work; until then candidates are tried in resolution order.
+//! The LLM service: route the request (`routing`: the strategy chain over the registry
+//! snapshot), then call the candidates in order through [`LlmService::failover`] — each
+//! call admitted by the circuits and the provider's concurrency limit, its outcome fed
+//! back to health — moving on after retryable errors, up to the route's attempts. For
+//! streams ([`stream`]) failover is possible only until the first event is in hand,
+//! within the model's time-to-first-token deadline; after that the stream belongs to
+//! the client. Media services build their calls the same way: `route` + `failover`.
 
+mod served;
+mod stream;
+
+use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use switchyard_providers::{Adapters, EventStream, ProviderError, Target};
-use switchyard_types::chat::Usage;
 use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
-use switchyard_types::media::{ImageRequest, ImageResponse};
-use switchyard_types::{Identity, ModelKind, Pricing, TaskType};
+use switchyard_types::media::{ImageRequest, ImageResponse, VideoJob, VideoRequest};
+use switchyard_types::{Capability, Identity, ModelKind, TaskType};
 
 use crate::estimate;
-use crate::registry::{ModelEntry, Registry, Resolved};
+use crate::health::{AdmitOptions, CallGuard, Refusal};
+use crate::registry::{ModelEntry, Registry};
+use crate::routing::{self, Needs, Route, RouteError, RouteRequest, RoutingSettings};
+
+pub use crate::routing::Want;
+pub use served::{AttemptFailure, Served};
+
+use served::{exhausted, failed, skipped};
 
 /// Why the service could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +34,8 @@ pub enum LlmError {
     ModelNotFound(String),
     #[error("model `{model}` cannot serve {kind} requests")]
     WrongKind { model: String, kind: ModelKind },
+    #[error("model `{model}` does not support {missing}")]
+    Unsupported { model: String, missing: String },
     #[error("this API key may not use model `{0}`")]
     NotAllowed(String),
     #[error(
@@ -30,54 +44,55 @@ pub enum LlmError {
     ContextTooLong { tokens: u64, window: u32 },
     #[error("no enabled model declares task type `{0}`")]
     NoModelForTask(TaskType),
+    /// Nothing could be called; the third field is when something may be again.
     #[error("no available provider for `{0}`: {1}")]
-    Unavailable(String, String),
+    Unavailable(String, String, Option<std::time::Duration>),
     #[error("{0}")]
     Provider(#[from] ProviderError),
 }
 
-/// What a request asks to be served by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want<'a> {
-    /// A model name, `provider/model`, or a group.
-    Model(&'a str),
-    /// Any model declaring this task type (the router picks).
-    Task(TaskType),
-}
-
-/// Which provider and model actually answered, and what it charges.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Served {
-    pub provider: String,
-    pub model: String,
-    pub attempts: u32,
-    /// The candidates considered, in the order they were to be tried (`provider/model`).
-    pub candidates: Vec<String>,
-    pub pricing: Pricing,
-    /// Free-tier usage is counted but costs nothing.
-    pub free_tier: bool,
-}
-
-impl Served {
-    /// The USD cost of `usage` on this model.
-    pub fn cost(&self, usage: &Usage) -> f64 {
-        if self.free_tier {
-            0.0
-        } else {
-            self.pricing.token_cost(usage)
+impl From<RouteError> for LlmError {
+    fn from(e: RouteError) -> Self {
+        match e {
+            RouteError::ModelNotFound(m) => Self::ModelNotFound(m),
+            RouteError::WrongKind { model, kind } => Self::WrongKind { model, kind },
+            RouteError::Unsupported { model, missing } => Self::Unsupported { model, missing },
+            RouteError::NotAllowed(m) => Self::NotAllowed(m),
+            RouteError::ContextTooLong { tokens, window } => {
+                Self::ContextTooLong { tokens, window }
+            }
+            RouteError::NoModelForTask(t) => Self::NoModelForTask(t),
+            RouteError::Unavailable(name, why, retry_in_ms) => {
+                Self::Unavailable(name, why, retry_in_ms.map(std::time::Duration::from_millis))
+            }
         }
     }
 }
 
-/// Chat and embeddings over the registry.
+/// Chat, embeddings and images over the registry, with routing and failover.
 pub struct LlmService {
     registry: Arc<Registry>,
+    settings: RoutingSettings,
 }
 
 impl LlmService {
-    /// A service reading the given registry.
+    /// A service reading the given registry, with default routing settings.
     pub fn new(registry: Arc<Registry>) -> Self {
-        Self { registry }
+        let settings = RoutingSettings {
+            health: registry.health_settings().enabled,
+            ..RoutingSettings::default()
+        };
+        Self::with_settings(registry, settings)
+    }
+
+    /// [`LlmService::new`] with explicit routing settings.
+    pub fn with_settings(registry: Arc<Registry>, settings: RoutingSettings) -> Self {
+        Self { registry, settings }
+    }
+
+    /// The routing settings in force.
+    pub fn settings(&self) -> &RoutingSettings {
+        &self.settings
     }
 
     /// One chat completion, failing over between candidates on retryable errors.
@@ -97,26 +112,22 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(ChatResponse, Served), LlmError> {
-        let plan = self
-            .plan(want, ModelKind::Chat, identity)?
-            .fit_context(request)?;
-        let mut last_error = None;
-        for (attempt, entry, adapters) in plan.attempts() {
-            let Some(chat) = &adapters.chat else { continue };
-            match chat.chat(target(entry), request).await {
-                Ok(mut response) => {
-                    estimate::complete_usage(&entry.model.upstream_name, request, &mut response);
-                    return Ok((response, plan.served(entry, attempt)));
-                }
-                Err(e) if e.is_retryable() => last_error = Some(e),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(plan.exhausted(last_error))
+        let needs = Needs::of_chat(request);
+        let route = self.route(want, ModelKind::Chat, needs, Some(request), identity)?;
+        self.failover(&route, |entry| {
+            let chat = adapters(&entry)?.chat.clone()?;
+            Some(async move {
+                let mut response = chat.chat(target(&entry), request).await?;
+                estimate::complete_usage(&entry.model.upstream_name, request, &mut response);
+                Ok(response)
+            })
+        })
+        .await
     }
 
     /// A streamed chat completion. Candidates are tried until one produces its first
-    /// event; after that the stream belongs to the client and is never retried.
+    /// event (within the model's `time_to_first_token_ms`); after that the stream
+    /// belongs to the client and is never retried.
     pub async fn chat_stream(
         &self,
         request: &ChatRequest,
@@ -133,39 +144,9 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(EventStream, Served), LlmError> {
-        let plan = self
-            .plan(want, ModelKind::Chat, identity)?
-            .fit_context(request)?;
-        let mut last_error = None;
-        for (attempt, entry, adapters) in plan.attempts() {
-            let Some(chat) = &adapters.chat else { continue };
-            let mut stream = match chat.chat_stream(target(entry), request).await {
-                Ok(s) => s,
-                Err(e) if e.is_retryable() => {
-                    last_error = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            match stream.next().await {
-                Some(Err(e)) if e.is_retryable() => last_error = Some(e),
-                Some(Err(e)) => return Err(e.into()),
-                Some(Ok(first)) => {
-                    let whole: EventStream =
-                        Box::pin(futures::stream::once(async { Ok(first) }).chain(stream));
-                    let whole =
-                        estimate::with_usage(whole, entry.model.upstream_name.clone(), request);
-                    return Ok((whole, plan.served(entry, attempt)));
-                }
-                None => {
-                    last_error = Some(ProviderError::new(
-                        switchyard_types::ErrorKind::UpstreamError,
-                        "upstream closed the stream before sending anything",
-                    ));
-                }
-            }
-        }
-        Err(plan.exhausted(last_error))
+        let needs = Needs::of_chat(request).with(Capability::Stream);
+        let route = self.route(want, ModelKind::Chat, needs, Some(request), identity)?;
+        stream::open(self, &route, request).await
     }
 
     /// Embeddings for every input, failing over like chat.
@@ -185,19 +166,12 @@ impl LlmService {
         request: &EmbeddingRequest,
         identity: &Identity,
     ) -> Result<(EmbeddingResponse, Served), LlmError> {
-        let plan = self.plan(want, ModelKind::Embedding, identity)?;
-        let mut last_error = None;
-        for (attempt, entry, adapters) in plan.attempts() {
-            let Some(embeddings) = &adapters.embeddings else {
-                continue;
-            };
-            match embeddings.embed(target(entry), request).await {
-                Ok(response) => return Ok((response, plan.served(entry, attempt))),
-                Err(e) if e.is_retryable() => last_error = Some(e),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(plan.exhausted(last_error))
+        let route = self.route(want, ModelKind::Embedding, Needs::NONE, None, identity)?;
+        self.failover(&route, |entry| {
+            let embeddings = adapters(&entry)?.embeddings.clone()?;
+            Some(async move { embeddings.embed(target(&entry), request).await })
+        })
+        .await
     }
 
     /// Image generation, failing over like chat.
@@ -206,161 +180,163 @@ impl LlmService {
         request: &ImageRequest,
         identity: &Identity,
     ) -> Result<(ImageResponse, Served), LlmError> {
-        let plan = self.plan(Want::Model(&request.model), ModelKind::Image, identity)?;
+        let want = Want::Model(&request.model);
+        let route = self.route(want, ModelKind::Image, Needs::NONE, None, identity)?;
+        self.failover(&route, |entry| {
+            let images = adapters(&entry)?.images.clone()?;
+            Some(async move { images.generate_image(target(&entry), request).await })
+        })
+        .await
+    }
+
+    /// Submit a provider-side video job, failing over like chat (issue 6, tasks).
+    pub async fn submit_video(
+        &self,
+        request: &VideoRequest,
+        identity: &Identity,
+    ) -> Result<(VideoJob, Served), LlmError> {
+        let want = Want::Model(&request.model);
+        let route = self.route(want, ModelKind::Video, Needs::NONE, None, identity)?;
+        self.failover(&route, |entry| {
+            let videos = adapters(&entry)?.videos.clone()?;
+            Some(async move { videos.submit_video(target(&entry), request).await })
+        })
+        .await
+    }
+
+    /// The candidate a media request of `kind` would be tried on first, without calling
+    /// it: checks the name, the kind and the key's permissions, and gives the pricing to
+    /// estimate a task's cost with (issue 6, tasks).
+    pub fn preview(
+        &self,
+        model: &str,
+        kind: ModelKind,
+        identity: &Identity,
+    ) -> Result<Served, LlmError> {
+        let route = self.route(Want::Model(model), kind, Needs::NONE, None, identity)?;
+        let offers = |a: &Adapters| match kind {
+            ModelKind::Image => a.images.is_some(),
+            ModelKind::Video => a.videos.is_some(),
+            ModelKind::Chat => a.chat.is_some(),
+            ModelKind::Embedding => a.embeddings.is_some(),
+        };
+        route
+            .candidates
+            .iter()
+            .find(|c| adapters(route.entry(c)).is_some_and(offers))
+            .map(|c| Served::new(&route, route.entry(c), 1, Vec::new()))
+            .ok_or_else(|| exhausted(&route, None, &[]))
+    }
+
+    /// Route a request: the candidates to try, in order, with the explanation.
+    pub fn route(
+        &self,
+        want: Want<'_>,
+        kind: ModelKind,
+        needs: Needs,
+        chat: Option<&ChatRequest>,
+        identity: &Identity,
+    ) -> Result<Route, LlmError> {
+        let snapshot = self.registry.snapshot();
+        let request = RouteRequest {
+            want,
+            kind,
+            needs,
+            identity,
+            chat,
+        };
+        match routing::decide(&snapshot, &request, &self.settings) {
+            Ok(route) => {
+                tracing::debug!(target: "switchyard::routing", decision = %route.summary(), "routing decision");
+                Ok(route)
+            }
+            Err(error) => {
+                tracing::debug!(target: "switchyard::routing", asked = %want.label(), %error, "no route");
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Call `route`'s candidates in order until one succeeds: `call` builds the call for
+    /// a candidate (`None` when its provider lacks the capability, which skips it).
+    /// Each call is admitted by the circuits and the concurrency limit, and its outcome
+    /// feeds health. Retryable errors move on, up to the route's attempts; other errors
+    /// are returned at once.
+    pub async fn failover<T, F, Fut>(
+        &self,
+        route: &Route,
+        mut call: F,
+    ) -> Result<(T, Served), LlmError>
+    where
+        F: FnMut(Arc<ModelEntry>) -> Option<Fut>,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let mut failures = Vec::new();
         let mut last_error = None;
-        for (attempt, entry, adapters) in plan.attempts() {
-            let Some(images) = &adapters.images else {
+        let mut calls = 0;
+        for candidate in &route.candidates {
+            if calls >= route.max_attempts {
+                break;
+            }
+            let entry = route.entry(candidate);
+            let Some(future) = call(entry.clone()) else {
+                failures.push(skipped(
+                    entry,
+                    format!("provider offers no {} adapter", route.kind),
+                ));
                 continue;
             };
-            match images.generate_image(target(entry), request).await {
-                Ok(response) => return Ok((response, plan.served(entry, attempt))),
-                Err(e) if e.is_retryable() => last_error = Some(e),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(plan.exhausted(last_error))
-    }
-
-    /// Enabled candidates of the right kind that this identity may use, in order.
-    fn plan(&self, want: Want<'_>, kind: ModelKind, identity: &Identity) -> Result<Plan, LlmError> {
-        let snapshot = self.registry.snapshot();
-        let name = match want {
-            Want::Model(name) => name,
-            Want::Task(task) => {
-                let candidates: Vec<_> = snapshot
-                    .models_for_task(task, kind)
-                    .into_iter()
-                    .filter(|e| {
-                        identity.allowed_models.is_empty()
-                            || identity.allowed_models.contains(&e.model.name)
-                    })
-                    .collect();
-                if candidates.is_empty() {
-                    return Err(LlmError::NoModelForTask(task));
+            let guard = match self.admit(entry).await {
+                Ok(guard) => guard,
+                Err(refusal) => {
+                    failures.push(skipped(entry, refusal.to_string()));
+                    continue;
                 }
-                let max_attempts = candidates.len().min(3);
-                return Ok(Plan {
-                    name: task.to_string(),
-                    candidates,
-                    max_attempts,
-                });
-            }
-        };
-        if !identity.allowed_models.is_empty() && !identity.allowed_models.iter().any(|m| m == name)
-        {
-            return Err(LlmError::NotAllowed(name.to_string()));
-        }
-        let (found, max_attempts) = match snapshot.resolve(name) {
-            Resolved::Unknown => return Err(LlmError::ModelNotFound(name.to_string())),
-            Resolved::Models(found) => {
-                let n = found.len();
-                (found, n.max(1))
-            }
-            Resolved::Group { group, members } => (members, group.max_attempts.max(1) as usize),
-        };
-        let enabled: Vec<_> = found.into_iter().filter(|e| e.is_enabled()).collect();
-        if enabled.is_empty() {
-            return Err(LlmError::ModelNotFound(name.to_string()));
-        }
-        let candidates: Vec<_> = enabled
-            .into_iter()
-            .filter(|e| e.model.kinds.contains(&kind))
-            .collect();
-        if candidates.is_empty() {
-            return Err(LlmError::WrongKind {
-                model: name.to_string(),
-                kind,
-            });
-        }
-        Ok(Plan {
-            name: name.to_string(),
-            candidates,
-            max_attempts,
-        })
-    }
-}
-
-/// The ordered candidates for one request.
-struct Plan {
-    name: String,
-    candidates: Vec<Arc<ModelEntry>>,
-    max_attempts: usize,
-}
-
-impl Plan {
-    /// Candidates whose adapters were built, numbered, up to `max_attempts`.
-    fn attempts(&self) -> impl Iterator<Item = (usize, &ModelEntry, &Adapters)> {
-        self.candidates
-            .iter()
-            .filter_map(|e| e.provider.adapters.as_ref().ok().map(|a| (e.as_ref(), a)))
-            .take(self.max_attempts)
-            .enumerate()
-            .map(|(i, (e, a))| (i, e, a))
-    }
-
-    /// Drop candidates whose context window cannot hold the prompt plus the requested
-    /// output; if none is left, the request is too long for all of them.
-    fn fit_context(mut self, request: &ChatRequest) -> Result<Self, LlmError> {
-        let wanted_output = u64::from(request.max_output_tokens.unwrap_or(0));
-        let mut largest = 0;
-        let mut counted = 0;
-        self.candidates.retain(|c| {
-            let window = c.model.context_window;
-            largest = largest.max(window);
-            let room = u64::from(window).saturating_sub(wanted_output);
-            match estimate::prompt_tokens_if_tight(&c.model.upstream_name, request, room) {
-                None => true,
-                Some(tokens) => {
-                    counted = tokens;
-                    tokens <= room
+            };
+            calls += 1;
+            match future.await {
+                Ok(value) => {
+                    guard.succeeded();
+                    return Ok((value, Served::new(route, entry, calls, failures)));
+                }
+                Err(error) => {
+                    guard.failed(&error);
+                    if !error.is_retryable() {
+                        return Err(error.into());
+                    }
+                    failures.push(failed(entry, &error));
+                    last_error = Some(error);
                 }
             }
-        });
-        if self.candidates.is_empty() {
-            return Err(LlmError::ContextTooLong {
-                tokens: counted,
-                window: largest,
-            });
         }
-        Ok(self)
+        Err(exhausted(route, last_error, &failures))
     }
 
-    fn served(&self, entry: &ModelEntry, attempt: usize) -> Served {
-        Served {
-            provider: entry.provider.provider.name.clone(),
-            model: entry.model.name.clone(),
-            attempts: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
-            candidates: self
-                .candidates
-                .iter()
-                .map(|c| c.model.qualified_name())
-                .collect(),
-            pricing: entry.model.pricing.clone(),
-            free_tier: entry.provider.provider.free_tier,
-        }
-    }
-
-    fn exhausted(&self, last_error: Option<ProviderError>) -> LlmError {
-        match last_error {
-            Some(e) => LlmError::Provider(e),
-            None => {
-                let reasons: Vec<String> = self
-                    .candidates
-                    .iter()
-                    .filter_map(|c| c.provider.adapters.as_ref().err().cloned())
-                    .collect();
-                let reasons = if reasons.is_empty() {
-                    "its providers do not offer this capability".to_string()
-                } else {
-                    reasons.join("; ")
-                };
-                LlmError::Unavailable(self.name.clone(), reasons)
-            }
-        }
+    /// Admit one call to `entry` (circuits, cooldown, concurrency permit).
+    pub async fn admit(&self, entry: &ModelEntry) -> Result<CallGuard, Refusal> {
+        let health = self.registry.health_settings();
+        let options = AdmitOptions {
+            track: self.settings.health,
+            queue: self.settings.queue_timeout,
+            max_cooldown: health.max_cooldown,
+        };
+        crate::health::admit(
+            &entry.provider.health,
+            &entry.health,
+            &entry.provider.limiter,
+            options,
+        )
+        .await
     }
 }
 
-fn target(entry: &ModelEntry) -> Target<'_> {
+/// The adapters of an entry's provider, when they could be built.
+pub fn adapters(entry: &ModelEntry) -> Option<&Adapters> {
+    entry.provider.adapters.as_ref().ok()
+}
+
+/// What a provider call needs to know about the model it serves.
+pub fn target(entry: &ModelEntry) -> Target<'_> {
     Target {
         model: &entry.model.name,
         upstream_model: &entry.model.upstream_name,

@@ -9,6 +9,7 @@ use switchyard_providers::EventStream;
 use switchyard_types::chat::{StreamEvent, Usage};
 use switchyard_types::{ErrorKind, Identity, UsageRecord, now_millis};
 
+use crate::governance::Admission;
 use crate::llm::Served;
 use crate::usage::UsageSink;
 
@@ -25,6 +26,8 @@ pub struct Meter {
     streamed_chars: u64,
     started: Instant,
     finished: bool,
+    admission: Option<Admission>,
+    slot: Option<tokio::sync::mpsc::OwnedPermit<UsageRecord>>,
 }
 
 impl Meter {
@@ -64,7 +67,22 @@ impl Meter {
             streamed_chars: 0,
             started: Instant::now(),
             finished: false,
+            admission: None,
+            slot: None,
         }
+    }
+
+    /// Hold a place in the usage queue for this request's record (waits while the
+    /// writer is behind), so recording at the end never waits and never grows memory.
+    pub async fn reserve_slot(&mut self) {
+        if self.slot.is_none() {
+            self.slot = self.sink.reserve_slot().await;
+        }
+    }
+
+    /// Hold the request's quota reservations; they are settled when the meter records.
+    pub fn hold(&mut self, admission: Admission) {
+        self.admission = Some(admission);
     }
 
     /// Which provider and model answered.
@@ -116,7 +134,16 @@ impl Meter {
         record.latency_ms = elapsed_ms(self.started);
         record.status = status;
         record.error_kind = error_kind;
-        self.sink.record(record.clone());
+        if let Some(admission) = self.admission.take() {
+            let (tokens, cost) = (record.input_tokens + record.output_tokens, record.cost_usd);
+            self.sink.spawn(admission.settle(tokens, cost));
+        }
+        match self.slot.take() {
+            Some(slot) => {
+                slot.send(record.clone());
+            }
+            None => self.sink.record(record.clone()),
+        }
     }
 
     fn observe(&mut self, event: &StreamEvent) {

@@ -2,7 +2,11 @@
 //! data key; the data key is wrapped by the master key (SPEC §1 `SWITCHYARD_MASTER_KEY`).
 //! Plaintext exists only in memory.
 //!
-//! Sealed layout: `version(1) | wrap_nonce(12) | wrapped_key(32+16) | nonce(12) | ciphertext+tag`.
+//! Sealed layout (v2): `2 | key_id(4) | wrap_nonce(12) | wrapped_key(32+16) | nonce(12) |
+//! ciphertext+tag`, where `key_id` names the master key (first bytes of its SHA-256).
+//! v1 (no key id) is still read. Rotation re-wraps only the data keys: the box holds the
+//! current master key and any previous ones, opens with whichever sealed a secret, and
+//! [`SecretBox::rewrap`] moves a secret to the current key.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
@@ -10,10 +14,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use switchyard_types::Secret;
 
-const VERSION: u8 = 1;
+const V1: u8 = 1;
+const V2: u8 = 2;
+const KEY_ID_LEN: usize = 4;
 const NONCE_LEN: usize = 12;
 const WRAPPED_LEN: usize = 32 + 16;
-const HEADER_LEN: usize = 1 + NONCE_LEN + WRAPPED_LEN + NONCE_LEN;
+const ENVELOPE_LEN: usize = NONCE_LEN + WRAPPED_LEN + NONCE_LEN;
 
 /// Why a secret could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
@@ -62,18 +68,104 @@ impl MasterKey {
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.expose()))
     }
+
+    /// A short public id of the key, stored with each secret it seals.
+    pub fn id(&self) -> [u8; KEY_ID_LEN] {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.expose());
+        [digest[0], digest[1], digest[2], digest[3]]
+    }
+
+    /// The raw key, for deriving other keys (e.g. the JWT signing key) only.
+    pub fn derive(&self, purpose: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        purpose(self.0.expose())
+    }
 }
 
 /// Seals and opens provider secrets with envelope encryption.
 #[derive(Debug, Clone)]
 pub struct SecretBox {
     master: MasterKey,
+    previous: Vec<MasterKey>,
 }
 
 impl SecretBox {
     /// A box over the given master key.
     pub fn new(master: MasterKey) -> Self {
-        Self { master }
+        Self {
+            master,
+            previous: Vec::new(),
+        }
+    }
+
+    /// Also accept secrets sealed with these older master keys (during a rotation).
+    pub fn with_previous(mut self, previous: Vec<MasterKey>) -> Self {
+        self.previous = previous;
+        self
+    }
+
+    /// The current master key.
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    /// Whether `sealed` is already under the current master key.
+    pub fn is_current(&self, sealed: &[u8]) -> bool {
+        sealed.first() == Some(&V2) && sealed.get(1..1 + KEY_ID_LEN) == Some(&self.master.id()[..])
+    }
+
+    /// Re-wrap a secret's data key with the current master key; the body is untouched.
+    pub fn rewrap(&self, sealed: &[u8]) -> Result<Vec<u8>, SecretError> {
+        let (master, envelope) = self.split(sealed)?;
+        let (wrap_nonce, rest) = envelope.split_at(NONCE_LEN);
+        let (wrapped, rest) = rest.split_at(WRAPPED_LEN);
+        let data_key = master
+            .cipher()
+            .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
+            .map_err(|_| SecretError::WrongKey)?;
+        let new_nonce = Aes256Gcm::generate_nonce(OsRng);
+        let rewrapped = self
+            .master
+            .cipher()
+            .encrypt(&new_nonce, data_key.as_slice())
+            .map_err(|_| SecretError::Encrypt)?;
+        let mut out = Vec::with_capacity(sealed.len() + KEY_ID_LEN);
+        out.push(V2);
+        out.extend_from_slice(&self.master.id());
+        out.extend_from_slice(&new_nonce);
+        out.extend_from_slice(&rewrapped);
+        out.extend_from_slice(rest);
+        Ok(out)
+    }
+
+    /// The master key that sealed `sealed`, and the envelope after the header.
+    fn split<'a>(&'a self, sealed: &'a [u8]) -> Result<(&'a MasterKey, &'a [u8]), SecretError> {
+        match sealed.first() {
+            Some(&V2) if sealed.len() >= 1 + KEY_ID_LEN + ENVELOPE_LEN => {
+                let id = &sealed[1..1 + KEY_ID_LEN];
+                let master = std::iter::once(&self.master)
+                    .chain(&self.previous)
+                    .find(|k| k.id()[..] == *id)
+                    .ok_or(SecretError::WrongKey)?;
+                Ok((master, &sealed[1 + KEY_ID_LEN..]))
+            }
+            Some(&V1) if sealed.len() > ENVELOPE_LEN => {
+                // v1 carries no key id: find the key whose unwrap succeeds.
+                let envelope = &sealed[1..];
+                let (wrap_nonce, rest) = envelope.split_at(NONCE_LEN);
+                let wrapped = &rest[..WRAPPED_LEN];
+                let master = std::iter::once(&self.master)
+                    .chain(&self.previous)
+                    .find(|k| {
+                        k.cipher()
+                            .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
+                            .is_ok()
+                    })
+                    .ok_or(SecretError::WrongKey)?;
+                Ok((master, envelope))
+            }
+            _ => Err(SecretError::Malformed),
+        }
     }
 
     /// Encrypt `plaintext` under a new data key wrapped by the master key.
@@ -89,8 +181,9 @@ impl SecretBox {
         let body = Aes256Gcm::new(&data_key)
             .encrypt(&nonce, plaintext.as_bytes())
             .map_err(|_| SecretError::Encrypt)?;
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.push(VERSION);
+        let mut out = Vec::with_capacity(1 + KEY_ID_LEN + ENVELOPE_LEN + body.len());
+        out.push(V2);
+        out.extend_from_slice(&self.master.id());
         out.extend_from_slice(&wrap_nonce);
         out.extend_from_slice(&wrapped);
         out.extend_from_slice(&nonce);
@@ -100,14 +193,11 @@ impl SecretBox {
 
     /// Decrypt a sealed secret back to its plaintext (kept in memory only).
     pub fn open(&self, sealed: &[u8]) -> Result<Secret<String>, SecretError> {
-        if sealed.len() < HEADER_LEN || sealed[0] != VERSION {
-            return Err(SecretError::Malformed);
-        }
-        let (wrap_nonce, rest) = sealed[1..].split_at(NONCE_LEN);
+        let (master, envelope) = self.split(sealed)?;
+        let (wrap_nonce, rest) = envelope.split_at(NONCE_LEN);
         let (wrapped, rest) = rest.split_at(WRAPPED_LEN);
         let (nonce, body) = rest.split_at(NONCE_LEN);
-        let data_key = self
-            .master
+        let data_key = master
             .cipher()
             .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
             .map_err(|_| SecretError::WrongKey)?;
@@ -146,6 +236,34 @@ mod tests {
         bad[last] ^= 1;
         assert!(b.open(&bad).is_err());
         assert!(matches!(b.open(&[1, 2, 3]), Err(SecretError::Malformed)));
+    }
+
+    #[test]
+    fn rotation_rewraps_data_keys_and_accepts_both_keys_meanwhile() {
+        let old = MasterKey::generate();
+        let new = MasterKey::generate();
+        let before = SecretBox::new(old.clone());
+        let sealed = before.seal("sk-rotate-me").unwrap();
+        // During the rotation: new key current, old key still accepted.
+        let during = SecretBox::new(new.clone()).with_previous(vec![old.clone()]);
+        assert_eq!(during.open(&sealed).unwrap().expose(), "sk-rotate-me");
+        assert!(!during.is_current(&sealed));
+        let rewrapped = during.rewrap(&sealed).unwrap();
+        assert!(during.is_current(&rewrapped));
+        // The body (ciphertext of the secret) is unchanged; only the envelope moved.
+        assert_eq!(
+            sealed[sealed.len() - 20..],
+            rewrapped[rewrapped.len() - 20..]
+        );
+        // After: the new key alone opens it, the old one no longer does.
+        assert_eq!(
+            SecretBox::new(new).open(&rewrapped).unwrap().expose(),
+            "sk-rotate-me"
+        );
+        assert!(matches!(
+            before.open(&rewrapped),
+            Err(SecretError::WrongKey)
+        ));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use futures::FutureExt;
+
 use switchyard_store::Store;
 use switchyard_types::UsageRecord;
 use tokio::sync::mpsc;
@@ -11,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// Records waiting to be written before senders are slowed down.
-const QUEUE: usize = 65_536;
+const QUEUE: usize = 16_384;
 /// Most records written in one batch.
 const BATCH: usize = 500;
 /// Longest a record waits for its batch to fill.
@@ -33,6 +35,19 @@ impl UsageSink {
             tx,
             tracker: tracker.clone(),
         }
+    }
+
+    /// Run follow-up work of a request (settling quotas) on the tracked task set, so
+    /// shutdown waits for it.
+    pub fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, work: F) {
+        self.tracker.spawn(work);
+    }
+
+    /// Wait for room in the queue and hold it: the request that holds the slot can then
+    /// queue its record at the end without waiting or failing. This is where a writer
+    /// that falls behind slows requests down instead of letting memory grow.
+    pub async fn reserve_slot(&self) -> Option<mpsc::OwnedPermit<UsageRecord>> {
+        self.tx.clone().reserve_owned().await.ok()
     }
 
     /// Queue a record. Never blocks the caller: when the queue is full the record waits
@@ -69,6 +84,15 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<UsageRecord>, shutdown: Can
         batch.push(first);
         let deadline = tokio::time::Instant::now() + LINGER;
         while batch.len() < BATCH {
+            // Take whatever is queued at once; wait (up to the linger) only when empty.
+            let room = BATCH - batch.len();
+            if rx
+                .recv_many(&mut batch, room)
+                .now_or_never()
+                .is_some_and(|n| n > 0)
+            {
+                continue;
+            }
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(r)) => batch.push(r),
                 Ok(None) | Err(_) => break,

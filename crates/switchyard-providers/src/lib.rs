@@ -1,7 +1,8 @@
 //! Provider adapters: small capability traits (chat, embeddings, images, video jobs),
 //! one folder per provider kind translating the canonical model to its wire format,
 //! the shared SSE codec, upstream HTTP client and error classification, and the
-//! built-in `mock`. The only `match` on [`ProviderKind`] lives in [`build`].
+//! built-in `mock`. The only `match` on [`ProviderKind`] lives in [`build`] (and, for the
+//! free health-probe call, in [`probe::prober`]).
 
 pub mod anthropic;
 pub mod classify;
@@ -9,8 +10,11 @@ pub mod copilot;
 mod error;
 pub mod gemini;
 pub mod huggingface;
+pub mod jobs;
 pub mod mock;
 pub mod openai;
+pub mod probe;
+pub mod runway;
 pub mod sse;
 pub mod tokens;
 pub mod upstream;
@@ -194,6 +198,6 @@ pub fn build(
         ProviderKind::Gemini => gemini::adapters(ctx),
         ProviderKind::HuggingFace => huggingface::adapters(ctx),
         ProviderKind::Copilot => copilot::adapters(ctx),
-        ProviderKind::Runway => Err(BuildError::Unsupported(ProviderKind::Runway)),
+        ProviderKind::Runway => runway::adapters(ctx),
     }
 }

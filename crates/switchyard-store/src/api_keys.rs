@@ -9,7 +9,7 @@ use crate::{Page, Paged, Store, StoreError};
 macro_rules! columns {
     () => {
         "id, name, prefix, hash, role, user_id, expires_at, allowed_models, enabled, \
-         last_used_at, created_at"
+         last_used_at, created_at, rate_limit_rpm, rate_limit_tpm"
     };
 }
 
@@ -32,6 +32,10 @@ pub struct NewApiKey {
     pub allowed_models: Vec<String>,
     /// Whether the key works.
     pub enabled: bool,
+    /// Requests per minute this key may make; `None` for no limit.
+    pub rate_limit_rpm: Option<u32>,
+    /// Tokens per minute this key may use; `None` for no limit.
+    pub rate_limit_tpm: Option<u32>,
 }
 
 /// Changes to a key; `None` leaves a field as it is, `Some(None)` clears the expiry.
@@ -47,6 +51,10 @@ pub struct ApiKeyPatch {
     pub expires_at: Option<Option<Millis>>,
     /// New allowed models (replaces the list).
     pub allowed_models: Option<Vec<String>>,
+    /// New requests-per-minute limit, or `Some(None)` for none.
+    pub rate_limit_rpm: Option<Option<u32>>,
+    /// New tokens-per-minute limit, or `Some(None)` for none.
+    pub rate_limit_tpm: Option<Option<u32>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -62,6 +70,8 @@ struct ApiKeyRow {
     enabled: DbBool,
     last_used_at: Option<i64>,
     created_at: i64,
+    rate_limit_rpm: Option<i64>,
+    rate_limit_tpm: Option<i64>,
 }
 
 impl ApiKeyRow {
@@ -78,6 +88,8 @@ impl ApiKeyRow {
             enabled: self.enabled.0,
             last_used_at: self.last_used_at,
             created_at: self.created_at,
+            rate_limit_rpm: self.rate_limit_rpm.and_then(|v| u32::try_from(v).ok()),
+            rate_limit_tpm: self.rate_limit_tpm.and_then(|v| u32::try_from(v).ok()),
         };
         Ok((key, self.hash))
     }
@@ -107,7 +119,7 @@ impl<'a> ApiKeys<'a> {
         let sql = concat!(
             "INSERT INTO api_keys (",
             columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) RETURNING ",
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12) RETURNING ",
             columns!()
         );
         let row: ApiKeyRow = sqlx::query_as(sql)
@@ -121,6 +133,8 @@ impl<'a> ApiKeys<'a> {
             .bind(to_json(&new.allowed_models))
             .bind(new.enabled)
             .bind(now_millis())
+            .bind(new.rate_limit_rpm.map(i64::from))
+            .bind(new.rate_limit_tpm.map(i64::from))
             .fetch_one(self.store.pool())
             .await
             .map_err(|e| {
@@ -211,6 +225,12 @@ impl<'a> ApiKeys<'a> {
         if let Some(allowed_models) = &patch.allowed_models {
             sql.push(", allowed_models = ")
                 .bind(to_json(allowed_models));
+        }
+        if let Some(rpm) = patch.rate_limit_rpm {
+            sql.push(", rate_limit_rpm = ").bind(rpm.map(i64::from));
+        }
+        if let Some(tpm) = patch.rate_limit_tpm {
+            sql.push(", rate_limit_tpm = ").bind(tpm.map(i64::from));
         }
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.push(concat!(" RETURNING ", columns!()));

@@ -47,11 +47,11 @@ impl Drop for ListenerGuard {
 }
 
 fn deliver(topics: &Topics, topic: &str, payload: String) {
-    if let Ok(topics) = topics.lock() {
-        if let Some(tx) = topics.get(topic) {
-            // No receivers is fine: nobody is listening to that topic right now.
-            let _ = tx.send(payload);
-        }
+    if let Ok(topics) = topics.lock()
+        && let Some(tx) = topics.get(topic)
+    {
+        // No receivers is fine: nobody is listening to that topic right now.
+        let _ = tx.send(payload);
     }
 }
 

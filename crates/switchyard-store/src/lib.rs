@@ -7,27 +7,36 @@ mod store;
 
 pub mod api_keys;
 pub mod bus;
+pub mod counters;
 pub mod groups;
+pub mod media;
 pub mod models;
 pub mod providers;
 pub mod quotas;
+pub mod task_leases;
 pub mod tasks;
 pub mod teams;
 pub mod testing;
 pub mod usage;
+pub mod usage_report;
+pub mod usage_totals;
 pub mod users;
 
 pub use api_keys::{ApiKeyPatch, ApiKeys, NewApiKey};
 pub use bus::Bus;
+pub use counters::{Counters, RateDecision, Reserved};
 pub use error::StoreError;
 pub use groups::{GroupPatch, Groups, NewGroup};
+pub use media::Media;
 pub use models::{ModelPatch, Models, NewModel};
 pub use providers::{NewProvider, ProviderPatch, ProviderSecret, Providers};
 pub use quotas::{NewQuota, QuotaPatch, Quotas};
 pub use store::{Backend, Store};
 pub use tasks::{NewTask, Tasks};
 pub use teams::{NewTeam, TeamPatch, Teams};
-pub use usage::{Usage, UsageFilter};
+pub use usage::{StatusClass, Usage, UsageCursor, UsageFilter};
+pub use usage_report::{GroupBy, GroupValue, UsageGroup, UsageReport, UsageStats};
+pub use usage_totals::UsageTotals;
 pub use users::{NewUser, UserPatch, Users};
 
 /// One page of a listing: at most `limit` rows after skipping `offset`.

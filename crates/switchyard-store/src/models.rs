@@ -9,7 +9,7 @@
 use sqlx::{Any, Transaction};
 use switchyard_types::{Capability, Model, ModelKind, Pricing, TaskType, now_millis};
 
-use crate::sql::{DbBool, Sql, from_int, from_json, new_id, to_json, total};
+use crate::sql::{DbBool, Sql, from_int, from_json, from_opt_int, new_id, to_json, total};
 use crate::{Page, Paged, Store, StoreError};
 
 macro_rules! columns {
@@ -17,8 +17,8 @@ macro_rules! columns {
         "m.id, m.provider_id, p.name AS provider, m.name, m.upstream_name, m.kinds, \
          m.capabilities, m.task_types, m.context_window, m.max_output_tokens, \
          m.input_cost_per_mtok, m.output_cost_per_mtok, m.cached_input_cost_per_mtok, \
-         m.cost_per_image, m.cost_per_video_second, m.quality_tier, m.enabled, \
-         m.created_at, m.updated_at \
+         m.cost_per_image, m.cost_per_video_second, m.quality_tier, \
+         m.time_to_first_token_ms, m.enabled, m.created_at, m.updated_at \
          FROM ai_models m JOIN ai_providers p ON p.id = m.provider_id"
     };
 }
@@ -46,6 +46,8 @@ pub struct NewModel {
     pub pricing: Pricing,
     /// 1 best .. 5 cheapest.
     pub quality_tier: u8,
+    /// Deadline for a stream's first event, in milliseconds; `None`: none.
+    pub time_to_first_token_ms: Option<u64>,
     /// Whether the model is routed to.
     pub enabled: bool,
 }
@@ -66,6 +68,7 @@ impl NewModel {
             max_output_tokens: 4096,
             pricing: Pricing::default(),
             quality_tier: 3,
+            time_to_first_token_ms: None,
             enabled: true,
         }
     }
@@ -102,6 +105,8 @@ pub struct ModelPatch {
     pub cost_per_video_second: Option<Option<f64>>,
     /// New quality tier.
     pub quality_tier: Option<u8>,
+    /// New first-event deadline, or `Some(None)` to clear it.
+    pub time_to_first_token_ms: Option<Option<u64>>,
     /// New enabled flag.
     pub enabled: Option<bool>,
 }
@@ -124,6 +129,7 @@ struct ModelRow {
     cost_per_image: Option<f64>,
     cost_per_video_second: Option<f64>,
     quality_tier: i64,
+    time_to_first_token_ms: Option<i64>,
     enabled: DbBool,
     created_at: i64,
     updated_at: i64,
@@ -140,6 +146,10 @@ impl TryFrom<ModelRow> for Model {
             context_window: from_int(row.context_window, "ai_models.context_window")?,
             max_output_tokens: from_int(row.max_output_tokens, "ai_models.max_output_tokens")?,
             quality_tier: from_int(row.quality_tier, "ai_models.quality_tier")?,
+            time_to_first_token_ms: from_opt_int(
+                row.time_to_first_token_ms,
+                "ai_models.time_to_first_token_ms",
+            )?,
             pricing: Pricing {
                 input_cost_per_mtok: row.input_cost_per_mtok,
                 output_cost_per_mtok: row.output_cost_per_mtok,
@@ -157,6 +167,11 @@ impl TryFrom<ModelRow> for Model {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// A millisecond count as stored (saturating: no deadline is that long).
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 fn convert(rows: Vec<ModelRow>) -> Result<Vec<Model>, StoreError> {
@@ -212,8 +227,9 @@ impl<'a> Models<'a> {
         const INSERT: &str = "INSERT INTO ai_models (id, provider_id, name, upstream_name, kinds, \
             capabilities, task_types, context_window, max_output_tokens, input_cost_per_mtok, \
             output_cost_per_mtok, cached_input_cost_per_mtok, cost_per_image, \
-            cost_per_video_second, quality_tier, enabled, created_at, updated_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)";
+            cost_per_video_second, quality_tier, enabled, created_at, updated_at, \
+            time_to_first_token_ms) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18)";
         const UPSERT: &str = " ON CONFLICT (provider_id, name) DO UPDATE SET \
             upstream_name = excluded.upstream_name, kinds = excluded.kinds, \
             capabilities = excluded.capabilities, task_types = excluded.task_types, \
@@ -225,6 +241,7 @@ impl<'a> Models<'a> {
             cost_per_image = excluded.cost_per_image, \
             cost_per_video_second = excluded.cost_per_video_second, \
             quality_tier = excluded.quality_tier, enabled = excluded.enabled, \
+            time_to_first_token_ms = excluded.time_to_first_token_ms, \
             updated_at = excluded.updated_at";
         let sql = [INSERT, if upsert { UPSERT } else { "" }, " RETURNING id"].concat();
         let mut tx = self.store.begin_write().await?;
@@ -248,6 +265,7 @@ impl<'a> Models<'a> {
             .bind(i64::from(new.quality_tier))
             .bind(new.enabled)
             .bind(now_millis())
+            .bind(new.time_to_first_token_ms.map(to_i64))
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
@@ -359,6 +377,9 @@ impl<'a> Models<'a> {
         }
         if let Some(v) = patch.quality_tier {
             sql.push(", quality_tier = ").bind(i64::from(v));
+        }
+        if let Some(v) = patch.time_to_first_token_ms {
+            sql.push(", time_to_first_token_ms = ").bind(v.map(to_i64));
         }
         if let Some(v) = patch.enabled {
             sql.push(", enabled = ").bind(v);

@@ -8,7 +8,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Connection, Transaction};
 
-use crate::{ApiKeys, Groups, Models, Providers, Quotas, StoreError, Tasks, Teams, Usage, Users};
+use crate::{
+    ApiKeys, Groups, Media, Models, Providers, Quotas, StoreError, Tasks, Teams, Usage, Users,
+};
 
 static INSTALL_DRIVERS: Once = Once::new();
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -90,6 +92,12 @@ impl Store {
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        // With WAL, NORMAL syncs at checkpoints instead of every commit:
+                        // safe against crashes of the process (a power loss may lose the
+                        // last commits), and it keeps commits from waiting on fsync.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
                             .execute(&mut *conn)
                             .await?;
                         Ok(())
@@ -176,6 +184,11 @@ impl Store {
     /// Durable image and video tasks (`ai_tasks`).
     pub fn tasks(&self) -> Tasks<'_> {
         Tasks::new(self)
+    }
+
+    /// Files stored for byte results (`ai_media`).
+    pub fn media(&self) -> Media<'_> {
+        Media::new(self)
     }
 
     /// Usage records (`usage_records`).

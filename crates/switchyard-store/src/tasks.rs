@@ -11,9 +11,12 @@ macro_rules! columns {
     () => {
         "id, user_id, key_id, task_type, status, progress, provider, model, provider_job_id, \
          request, result, error, attempts, idempotency_key, callback_url, lease_owner, \
-         lease_expires_at, created_at, updated_at, finished_at"
+         lease_expires_at, created_at, updated_at, finished_at, team_id, request_id, \
+         estimated_cost_usd, cost_usd, deadline_at"
     };
 }
+
+pub(crate) use columns;
 
 /// A task to submit; it starts `queued`, at progress 0, with no attempts.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +37,14 @@ pub struct NewTask {
     pub idempotency_key: Option<String>,
     /// Webhook called when the task finishes.
     pub callback_url: Option<String>,
+    /// Team of the owner, for accounting.
+    pub team_id: Option<String>,
+    /// Request id of the submission.
+    pub request_id: Option<String>,
+    /// USD cost estimated at submission.
+    pub estimated_cost_usd: Option<f64>,
+    /// When polling gives up.
+    pub deadline_at: Option<i64>,
 }
 
 impl NewTask {
@@ -48,12 +59,16 @@ impl NewTask {
             request,
             idempotency_key: None,
             callback_url: None,
+            team_id: None,
+            request_id: None,
+            estimated_cost_usd: None,
+            deadline_at: None,
         }
     }
 }
 
 #[derive(sqlx::FromRow)]
-struct TaskRow {
+pub(crate) struct TaskRow {
     id: String,
     user_id: Option<String>,
     key_id: Option<String>,
@@ -74,6 +89,11 @@ struct TaskRow {
     created_at: i64,
     updated_at: i64,
     finished_at: Option<i64>,
+    team_id: Option<String>,
+    request_id: Option<String>,
+    estimated_cost_usd: Option<f64>,
+    cost_usd: Option<f64>,
+    deadline_at: Option<i64>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -105,6 +125,11 @@ impl TryFrom<TaskRow> for Task {
             created_at: row.created_at,
             updated_at: row.updated_at,
             finished_at: row.finished_at,
+            team_id: row.team_id,
+            request_id: row.request_id,
+            estimated_cost_usd: row.estimated_cost_usd,
+            cost_usd: row.cost_usd,
+            deadline_at: row.deadline_at,
         })
     }
 }
@@ -112,7 +137,7 @@ impl TryFrom<TaskRow> for Task {
 /// Repository of tasks.
 #[derive(Debug, Clone, Copy)]
 pub struct Tasks<'a> {
-    store: &'a Store,
+    pub(crate) store: &'a Store,
 }
 
 impl<'a> Tasks<'a> {
@@ -126,10 +151,12 @@ impl<'a> Tasks<'a> {
             "INSERT INTO ai_tasks (",
             columns!(),
             ") VALUES ($1, $2, $3, $4, $5, 0, $6, $7, NULL, $8, NULL, NULL, 0, $9, $10, NULL, \
-             NULL, $11, $11, NULL) RETURNING ",
+             NULL, $11, $11, NULL, $12, $13, $14, NULL, $15) RETURNING ",
             columns!()
         );
+        // Unprepared: it may bind a NULL price (see `models`, sqlx#4284).
         let row: TaskRow = sqlx::query_as(sql)
+            .persistent(false)
             .bind(new_id())
             .bind(&new.user_id)
             .bind(&new.key_id)
@@ -141,6 +168,10 @@ impl<'a> Tasks<'a> {
             .bind(&new.idempotency_key)
             .bind(&new.callback_url)
             .bind(now_millis())
+            .bind(&new.team_id)
+            .bind(&new.request_id)
+            .bind(new.estimated_cost_usd)
+            .bind(new.deadline_at)
             .fetch_one(self.store.pool())
             .await
             .map_err(|e| {
@@ -215,17 +246,19 @@ impl<'a> Tasks<'a> {
     }
 
     /// Writes every mutable field of `task` (status, progress, provider, model, job id,
-    /// result, error, attempts, callback, lease, finish time) and stamps `updated_at`;
-    /// `None` when no task has its id.
+    /// result, error, attempts, callback, lease, finish time, cost) and stamps
+    /// `updated_at`; `None` when no task has its id.
     pub async fn save(&self, task: &Task) -> Result<Option<Task>, StoreError> {
         let sql = concat!(
             "UPDATE ai_tasks SET status = $1, progress = $2, provider = $3, model = $4, \
              provider_job_id = $5, result = $6, error = $7, attempts = $8, callback_url = $9, \
-             lease_owner = $10, lease_expires_at = $11, finished_at = $12, updated_at = $13 \
-             WHERE id = $14 RETURNING ",
+             lease_owner = $10, lease_expires_at = $11, finished_at = $12, updated_at = $13, \
+             cost_usd = $14 WHERE id = $15 RETURNING ",
             columns!()
         );
+        // Unprepared: it may bind a NULL cost (see `models`, sqlx#4284).
         let row: Option<TaskRow> = sqlx::query_as(sql)
+            .persistent(false)
             .bind(task.status.as_str())
             .bind(i64::from(task.progress))
             .bind(&task.provider)
@@ -239,6 +272,7 @@ impl<'a> Tasks<'a> {
             .bind(task.lease_expires_at)
             .bind(task.finished_at)
             .bind(now_millis())
+            .bind(task.cost_usd)
             .bind(&task.id)
             .fetch_optional(self.store.pool())
             .await?;

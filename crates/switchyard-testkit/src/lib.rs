@@ -3,6 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod fake_runway;
+
 use switchyard::app::AppState;
 use switchyard::config;
 use switchyard_store::testing::TestDb;

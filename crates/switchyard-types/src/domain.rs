@@ -272,6 +272,10 @@ pub struct Model {
     #[serde(flatten)]
     pub pricing: Pricing,
     pub quality_tier: u8,
+    /// Streams that send no first event within this many milliseconds fail over to the
+    /// next candidate; `None`: no deadline beyond the provider's timeouts.
+    #[serde(default)]
+    pub time_to_first_token_ms: Option<u64>,
     pub enabled: bool,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -336,6 +340,16 @@ pub struct Task {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub finished_at: Option<Millis>,
+    /// Team of the owner at submission, for accounting.
+    pub team_id: Option<String>,
+    /// Request id of the submission, carried into the usage record.
+    pub request_id: Option<String>,
+    /// USD cost estimated at submission.
+    pub estimated_cost_usd: Option<f64>,
+    /// USD cost settled at the end (zero when failed or cancelled).
+    pub cost_usd: Option<f64>,
+    /// When polling gives up and the task fails.
+    pub deadline_at: Option<Millis>,
 }
 
 /// A team groups users for quotas and reporting.
@@ -374,6 +388,10 @@ pub struct ApiKey {
     pub enabled: bool,
     pub last_used_at: Option<Millis>,
     pub created_at: Millis,
+    /// Requests per minute; `None` for no limit.
+    pub rate_limit_rpm: Option<u32>,
+    /// Tokens per minute; `None` for no limit.
+    pub rate_limit_tpm: Option<u32>,
 }
 
 /// Who is calling, resolved once by the authentication middleware.
@@ -384,6 +402,10 @@ pub struct Identity {
     pub team_id: Option<String>,
     pub role: Role,
     pub allowed_models: Vec<String>,
+    /// The key's requests-per-minute limit.
+    pub rate_limit_rpm: Option<u32>,
+    /// The key's tokens-per-minute limit.
+    pub rate_limit_tpm: Option<u32>,
 }
 
 impl Identity {

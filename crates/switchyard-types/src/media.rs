@@ -99,3 +99,19 @@ pub struct JobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+/// A file the gateway stored for a result that came back as bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaFile {
+    pub id: String,
+    /// Owner; only they (and admins) may fetch it.
+    pub user_id: Option<String>,
+    /// The task that produced it, if any.
+    pub task_id: Option<String>,
+    /// `image/png`, `video/mp4`, …
+    pub media_type: String,
+    pub size_bytes: u64,
+    /// Name of the file inside the media directory.
+    pub file_name: String,
+    pub created_at: crate::Millis,
+}

@@ -3,14 +3,20 @@
 use std::sync::Arc;
 
 use switchyard_core::auth::Authenticator;
+use switchyard_core::governance::{AlertSettings, Governor};
+use switchyard_core::jwt::JwtIssuer;
 use switchyard_core::llm::LlmService;
+use switchyard_core::media::MediaService;
 use switchyard_core::registry::Registry;
 use switchyard_core::secrets::SecretBox;
+use switchyard_core::tasks::{TaskDeps, TaskManager};
 use switchyard_core::usage::UsageSink;
 use switchyard_providers::HttpClient;
-use switchyard_store::{Bus, Store};
+use switchyard_store::{Bus, Counters, Store};
+use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::telemetry::Redactor;
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Clone)]
@@ -22,14 +28,27 @@ pub struct Inner {
     pub store: Store,
     pub registry: Arc<Registry>,
     pub auth: Authenticator,
-    pub llm: LlmService,
+    pub llm: Arc<LlmService>,
     pub secrets: SecretBox,
     pub usage: UsageSink,
     /// Pub/sub across replicas (in-process without Redis).
     pub bus: Bus,
     /// This process's id, so it can ignore its own bus messages.
     pub instance_id: String,
+    /// Rate limits, quotas and budgets.
+    pub governor: Arc<Governor>,
+    /// Issues and verifies JWT access and refresh tokens.
+    pub jwt: JwtIssuer,
+    /// Scrubs PII and key-like strings from logged prompts.
+    pub redactor: Redactor,
+    /// Durable image and video tasks (started by `serve`).
+    pub tasks: TaskManager,
+    /// Stored media files (byte results), served to their owners.
+    pub media: MediaService,
 }
+
+/// Bus topic announcing that quotas changed.
+pub const QUOTAS_TOPIC: &str = "quotas.changed";
 
 /// Bus topic announcing that providers, models or groups changed.
 pub const REGISTRY_TOPIC: &str = "registry.changed";
@@ -50,18 +69,66 @@ impl AppState {
         http: HttpClient,
         usage: UsageSink,
         bus: Bus,
+        counters: Counters,
+        tracker: &TaskTracker,
     ) -> Self {
-        let registry = Arc::new(Registry::new(http));
+        let registry = Arc::new(Registry::with_settings(
+            http.clone(),
+            config.health.settings(),
+        ));
+        let routing = config.routing.settings(&config.health);
+        let task_http = http.clone();
+        let governance = &config.governance;
+        let governor = Arc::new(Governor::new(
+            counters,
+            store.clone(),
+            registry.clone(),
+            AlertSettings {
+                thresholds: governance.alert_thresholds.clone(),
+                webhook_url: governance.alert_webhook_url.clone(),
+            },
+            http,
+            tracker.clone(),
+        ));
+        let jwt = JwtIssuer::new(
+            &secrets.master().derive(switchyard_core::jwt::signing_key),
+            &governance.token_audience,
+            governance.access_token_ttl_s,
+            governance.refresh_token_ttl_s,
+        );
+        let instance_id = uuid::Uuid::new_v4().to_string();
+        let llm = Arc::new(LlmService::with_settings(registry.clone(), routing));
+        let media = MediaService::new(store.clone(), crate::media::media_dir(&config));
+        let tasks = TaskManager::new(
+            TaskDeps {
+                store: store.clone(),
+                bus: bus.clone(),
+                registry: registry.clone(),
+                llm: llm.clone(),
+                media: media.clone(),
+                usage: usage.clone(),
+                http: task_http,
+                owner: instance_id.clone(),
+            },
+            config
+                .tasks
+                .settings(crate::media::webhook_secret(&config, &secrets)),
+        );
         Self(Arc::new(Inner {
+            tasks,
+            media,
+            redactor: Redactor::new(&config.log.redact_patterns),
+            governor,
+            jwt,
             config,
             auth: Authenticator::new(store.clone()),
-            llm: LlmService::new(registry.clone()),
+            llm,
             registry,
             store,
             secrets,
             usage,
             bus,
-            instance_id: uuid::Uuid::new_v4().to_string(),
+            instance_id,
         }))
     }
 
@@ -72,6 +139,15 @@ impl AppState {
         if let Err(error) = self.bus.publish(REGISTRY_TOPIC, &self.instance_id).await {
             // Other replicas still catch up on their periodic refresh.
             tracing::warn!(%error, "cannot announce a registry change");
+        }
+        Ok(())
+    }
+
+    /// Re-read quotas after a change, here and on every replica.
+    pub async fn quotas_changed(&self) -> Result<(), switchyard_store::StoreError> {
+        self.governor.reload_quotas().await?;
+        if let Err(error) = self.bus.publish(QUOTAS_TOPIC, &self.instance_id).await {
+            tracing::warn!(%error, "cannot announce a quota change");
         }
         Ok(())
     }

@@ -70,6 +70,50 @@ pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
+/// The secret box: the current master key plus any being rotated out.
+pub fn secret_box(config: &Config) -> anyhow::Result<SecretBox> {
+    let previous = config
+        .security
+        .previous_master_keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            MasterKey::from_base64(k.expose())
+                .with_context(|| format!("security.previous_master_keys[{i}]"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(SecretBox::new(master_key(config)?).with_previous(previous))
+}
+
+/// Re-wrap every stored provider secret under the current master key. Returns how many
+/// were re-wrapped. Safe to run while gateways serve, when they accept both keys.
+pub async fn rotate_master_key(store: &Store, secrets: &SecretBox) -> anyhow::Result<usize> {
+    let mut rewrapped = 0;
+    for provider in store.providers().list_all().await? {
+        let Some(ProviderSecret::Encrypted(sealed)) =
+            store.providers().secret(&provider.id).await?
+        else {
+            continue;
+        };
+        if secrets.is_current(&sealed) {
+            continue;
+        }
+        let fresh = secrets.rewrap(&sealed).with_context(|| {
+            format!(
+                "provider `{}`: its key cannot be opened with the configured master keys",
+                provider.name
+            )
+        })?;
+        let patch = switchyard_store::ProviderPatch {
+            api_key: Some(Some(ProviderSecret::Encrypted(fresh))),
+            ..Default::default()
+        };
+        store.providers().update(&provider.id, &patch).await?;
+        rewrapped += 1;
+    }
+    Ok(rewrapped)
+}
+
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -133,6 +177,7 @@ pub async fn seed(store: &Store, secrets: &SecretBox, config: &Config) -> anyhow
                 max_output_tokens: m.max_output_tokens,
                 pricing: m.pricing(),
                 quality_tier: m.quality_tier,
+                time_to_first_token_ms: m.time_to_first_token_ms,
                 enabled: m.enabled,
             })
             .await
@@ -191,6 +236,8 @@ pub async fn create_key(
             expires_at: None,
             allowed_models: Vec::new(),
             enabled: true,
+            rate_limit_rpm: None,
+            rate_limit_tpm: None,
         })
         .await?;
     Ok(material.secret)

@@ -33,6 +33,9 @@ pub enum Command {
     },
     /// Print the JSON Schema of the configuration file.
     ConfigSchema,
+    /// Re-wrap every stored provider secret under the current master key
+    /// (SWITCHYARD_MASTER_KEY), opening them with SWITCHYARD_MASTER_KEY_PREVIOUS.
+    RotateMasterKey(ConfigArg),
 }
 
 /// `--config FILE`.
@@ -109,6 +112,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             telemetry::init(&config.log);
             bootstrap::open_store(&config).await?.close().await;
             println!("migrations applied");
+            Ok(0)
+        }
+        Command::RotateMasterKey(arg) => {
+            let config = match load(&arg) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let store = bootstrap::open_store(&config).await?;
+            let secrets = bootstrap::secret_box(&config)?;
+            let n = bootstrap::rotate_master_key(&store, &secrets).await?;
+            store.close().await;
+            println!("re-wrapped {n} provider secret(s) under the current master key");
             Ok(0)
         }
         Command::Keys {

@@ -6,5 +6,6 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod media;
 pub mod serve;
 pub mod telemetry;

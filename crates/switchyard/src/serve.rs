@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use switchyard_core::secrets::SecretBox;
 use switchyard_core::usage::UsageSink;
-use switchyard_store::Bus;
+use switchyard_store::{Bus, Counters};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,11 +33,9 @@ pub async fn start(
 ) -> anyhow::Result<(Running, Option<switchyard_types::Secret<String>>)> {
     let config = Arc::new(config);
     let store = bootstrap::open_store(&config).await?;
-    let secrets = SecretBox::new(bootstrap::master_key(&config)?);
+    let secrets = bootstrap::secret_box(&config)?;
     bootstrap::seed(&store, &secrets, &config).await?;
     let generated = bootstrap::ensure_admin_key(&store, &config).await?;
-    // Load the BPE tables off the request path.
-    tokio::task::spawn_blocking(switchyard_providers::tokens::Tokenizer::warm_up);
     let http =
         switchyard_providers::HttpClient::new().context("cannot build the upstream HTTP client")?;
     let tracker = TaskTracker::new();
@@ -49,7 +46,25 @@ pub async fn start(
         Some(redis) => Bus::redis(&redis.url).await.context("redis")?,
         None => Bus::in_process(),
     };
-    let state = AppState::new(config.clone(), store, secrets, http, usage, bus);
+    let counters = match &config.redis {
+        Some(redis) => Counters::redis(&redis.url).await.context("redis")?,
+        None => Counters::in_process(),
+    };
+    let state = AppState::new(
+        config.clone(),
+        store,
+        secrets,
+        http,
+        usage,
+        bus,
+        counters,
+        &tracker,
+    );
+    state
+        .governor
+        .reload_quotas()
+        .await
+        .context("cannot load quotas")?;
     state
         .reload_registry()
         .await
@@ -68,11 +83,19 @@ pub async fn start(
     let shutdown = CancellationToken::new();
     tracker.spawn(refresh_registry(state.clone(), shutdown.clone()));
     tracker.spawn(follow_registry_changes(state.clone(), shutdown.clone()));
+    tracker.spawn(switchyard_core::health::probe::run(
+        state.registry.clone(),
+        shutdown.clone(),
+    ));
+
+    // Resume unfinished tasks and take new ones until shutdown.
+    state.tasks.start(shutdown.clone());
 
     let app = crate::http::router(state.clone());
     let grace = config.server.shutdown_grace();
     let token = shutdown.clone();
     let store = state.store.clone();
+    let tasks = state.tasks.clone();
     let done = tokio::spawn(async move {
         let server =
             axum::serve(listener, app).with_graceful_shutdown(token.clone().cancelled_owned());
@@ -83,6 +106,8 @@ pub async fn start(
                 tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; dropping open connections");
             }
         }
+        // Drivers stop and give their leases back before the usage writer drains.
+        tasks.stopped().await;
         usage_stop.cancel();
         tracker.close();
         tracker.wait().await;
@@ -139,6 +164,9 @@ async fn refresh_registry(state: AppState, shutdown: CancellationToken) {
                 if let Err(error) = state.reload_registry().await {
                     tracing::warn!(%error, "registry refresh failed; keeping the last snapshot");
                 }
+                if let Err(error) = state.governor.reload_quotas().await {
+                    tracing::warn!(%error, "quota refresh failed; keeping the last list");
+                }
             }
         }
     }
@@ -147,10 +175,18 @@ async fn refresh_registry(state: AppState, shutdown: CancellationToken) {
 /// Rebuild the registry whenever another replica announces a change.
 async fn follow_registry_changes(state: AppState, shutdown: CancellationToken) {
     let mut changes = state.bus.subscribe(crate::app::REGISTRY_TOPIC);
+    let mut quotas = state.bus.subscribe(crate::app::QUOTAS_TOPIC);
     loop {
         let message = tokio::select! {
             () = shutdown.cancelled() => return,
             m = changes.recv() => m,
+            q = quotas.recv() => {
+                if !matches!(&q, Ok(from) if *from == state.instance_id)
+                    && let Err(error) = state.governor.reload_quotas().await {
+                        tracing::warn!(%error, "quota reload after a change elsewhere failed");
+                    }
+                continue;
+            }
         };
         match message {
             Ok(from) if from == state.instance_id => {}

@@ -34,3 +34,57 @@ pub fn init(log: &LogConfig) {
         tracing::warn!(filter = %log.filter, "invalid log filter, using `info`");
     }
 }
+
+/// Replaces configured patterns (PII, things that look like keys) with `[REDACTED]`
+/// in text that is about to be logged, such as prompts.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    patterns: Vec<regex::Regex>,
+}
+
+/// Things that look like API keys or bearer tokens, always redacted.
+const KEY_PATTERN: &str =
+    r"\b(?:sk|sy|pk|rk|hf|gh[pousr])[-_][A-Za-z0-9_-]{16,}\b|\bBearer\s+[A-Za-z0-9._~+/-]{16,}=*";
+
+impl Redactor {
+    /// Compile the patterns; invalid ones were already refused by config validation and
+    /// are skipped here.
+    pub fn new(patterns: &[String]) -> Self {
+        let patterns = std::iter::once(KEY_PATTERN)
+            .chain(patterns.iter().map(String::as_str))
+            .filter_map(|p| regex::Regex::new(p).ok())
+            .collect();
+        Self { patterns }
+    }
+
+    /// `text` with every match replaced.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for p in &self.patterns {
+            if let std::borrow::Cow::Owned(s) = p.replace_all(&out, "[REDACTED]") {
+                out = std::borrow::Cow::Owned(s);
+            }
+        }
+        out.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pii_and_keys_are_redacted() {
+        let r = Redactor::new(&crate::config::default_redact_patterns());
+        let text = "Mail ada@example.com or call +1 (555) 010-9999, card 4111 1111 1111 1111, key sk-abcdefghijklmnopqrstu";
+        let out = r.redact(text);
+        for secret in ["ada@example.com", "555", "4111", "sk-abcdefghijklmnopqrstu"] {
+            assert!(!out.contains(secret), "{secret} leaked: {out}");
+        }
+        assert!(
+            out.starts_with("Mail [REDACTED] or call [REDACTED]"),
+            "{out}"
+        );
+        assert_eq!(r.redact("nothing to hide here"), "nothing to hide here");
+    }
+}

@@ -71,10 +71,10 @@ impl Server {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(r) = reqwest::blocking_get(&format!("{}/ready", self.base)) {
-                if r == 200 {
-                    return;
-                }
+            if let Ok(r) = reqwest::blocking_get(&format!("{}/ready", self.base))
+                && r == 200
+            {
+                return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -133,14 +133,12 @@ fn push(contents: &mut Vec<Content>, role: &str, parts: Vec<Part>, tool_result: 
     if parts.is_empty() {
         return;
     }
-    if tool_result {
-        if let Some(last) = contents.last_mut() {
-            let last_is_results = last.role.as_deref() == Some(role)
-                && last.parts.iter().all(|p| p.function_response.is_some());
-            if last_is_results {
-                last.parts.extend(parts);
-                return;
-            }
+    if tool_result && let Some(last) = contents.last_mut() {
+        let last_is_results = last.role.as_deref() == Some(role)
+            && last.parts.iter().all(|p| p.function_response.is_some());
+        if last_is_results {
+            last.parts.extend(parts);
+            return;
         }
     }
     contents.push(Content {

@@ -53,7 +53,7 @@ pub fn split_tool_call_id(id: &str) -> (&str, Option<String>) {
             c => c,
         })
         .collect();
-    while standard.len() % 4 != 0 {
+    while !standard.len().is_multiple_of(4) {
         standard.push('=');
     }
     (base, Some(standard))

@@ -112,10 +112,11 @@ fn convert(schema: &Value, defs: &Value, depth: usize, refs: usize) -> Value {
             types.push("string".into());
         }
     }
-    if let Some(format) = obj.get("format").and_then(Value::as_str) {
-        if types.len() == 1 && format_allowed(&types[0], format) {
-            out.insert("format".into(), json!(format));
-        }
+    if let Some(format) = obj.get("format").and_then(Value::as_str)
+        && types.len() == 1
+        && format_allowed(&types[0], format)
+    {
+        out.insert("format".into(), json!(format));
     }
     if let Some(Value::Object(props)) = obj.get("properties") {
         let props: Map<String, Value> = props

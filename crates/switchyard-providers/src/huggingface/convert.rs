@@ -76,10 +76,10 @@ pub fn summary_response(
 pub fn whole_events(response: ChatResponse) -> EventStream {
     let mut events = Vec::new();
     for part in response.message.content {
-        if let ContentPart::Text { text } = part {
-            if !text.is_empty() {
-                events.push(StreamEvent::TextDelta { text });
-            }
+        if let ContentPart::Text { text } = part
+            && !text.is_empty()
+        {
+            events.push(StreamEvent::TextDelta { text });
         }
     }
     events.push(StreamEvent::Finish {

@@ -1,5 +1,6 @@
 //! The `openai` and `openai_compatible` adapters: Chat Completions (whole and
-//! streamed), embeddings and image generation over one reusable [`OpenAiClient`].
+//! streamed), embeddings and image generation over one reusable [`OpenAiClient`], and
+//! (for `openai` only) Sora videos as provider-side jobs ([`videos`]).
 //! Other adapters that speak the OpenAI chat dialect (the Hugging Face router, Copilot)
 //! build an [`OpenAiClient`] with their own [`Flavor`] and [`Auth`] hook.
 //!
@@ -16,6 +17,7 @@ pub mod convert;
 pub mod inbound;
 pub mod media;
 pub mod stream;
+pub mod videos;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -23,7 +25,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::{Adapters, BuildError, ProviderContext};
+use crate::{Adapters, BuildError, ProviderContext, VideoProvider};
 
 pub use client::{Auth, BearerAuth, Call, Credentials, OpenAiClient, header_map};
 pub use convert::{Flavor, MaxTokensField, ToolCallContent};
@@ -92,17 +94,22 @@ impl OpenAiOptions {
     }
 }
 
-/// Build OpenAI's adapters (an API key is required).
+/// Build OpenAI's adapters (an API key is required), Sora videos included.
 pub fn adapters(ctx: ProviderContext) -> Result<Adapters, BuildError> {
-    build(ctx, Flavor::openai(), true)
+    build(ctx, Flavor::openai(), true, true)
 }
 
 /// Build the adapters for any OpenAI-compatible server (the API key is optional).
 pub fn compatible_adapters(ctx: ProviderContext) -> Result<Adapters, BuildError> {
-    build(ctx, Flavor::compatible(), false)
+    build(ctx, Flavor::compatible(), false, false)
 }
 
-fn build(ctx: ProviderContext, base: Flavor, key_required: bool) -> Result<Adapters, BuildError> {
+fn build(
+    ctx: ProviderContext,
+    base: Flavor,
+    key_required: bool,
+    with_videos: bool,
+) -> Result<Adapters, BuildError> {
     let invalid = |message: String| BuildError::InvalidOptions {
         name: ctx.name.clone(),
         message,
@@ -110,12 +117,15 @@ fn build(ctx: ProviderContext, base: Flavor, key_required: bool) -> Result<Adapt
     let options = OpenAiOptions::from_json(&ctx.options).map_err(invalid)?;
     let extra = options.extra_headers().map_err(invalid)?;
     let key = ctx.api_key.as_ref().map(|k| k.expose().as_str());
-    let auth = BearerAuth::new(&ctx.name, key, key_required, extra);
-    let client = Arc::new(OpenAiClient::new(ctx, options.flavor(base), Arc::new(auth)));
+    let auth: Arc<dyn Auth> = Arc::new(BearerAuth::new(&ctx.name, key, key_required, extra));
+    let videos = with_videos.then(|| {
+        Arc::new(videos::OpenAiVideos::new(ctx.clone(), auth.clone())) as Arc<dyn VideoProvider>
+    });
+    let client = Arc::new(OpenAiClient::new(ctx, options.flavor(base), auth));
     Ok(Adapters {
         chat: Some(client.clone()),
         embeddings: Some(client.clone()),
         images: Some(client),
-        videos: None,
+        videos,
     })
 }

@@ -196,13 +196,13 @@ impl ChunkDecoder {
                 .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX));
             self.tool_fragment(index, fragment, out);
         }
-        if let Some(reason) = choice.finish_reason.as_deref().filter(|r| !r.is_empty()) {
-            if !self.finished {
-                let made_calls = self.calls.iter().any(|c| c.started);
-                let reason: FinishReason = convert::finish(Some(reason), made_calls);
-                out.push_back(Ok(StreamEvent::Finish { reason }));
-                self.finished = true;
-            }
+        if let Some(reason) = choice.finish_reason.as_deref().filter(|r| !r.is_empty())
+            && !self.finished
+        {
+            let made_calls = self.calls.iter().any(|c| c.started);
+            let reason: FinishReason = convert::finish(Some(reason), made_calls);
+            out.push_back(Ok(StreamEvent::Finish { reason }));
+            self.finished = true;
         }
     }
 

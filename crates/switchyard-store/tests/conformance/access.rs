@@ -221,9 +221,15 @@ async fn api_keys_lookup_and_update(store: Store) {
         expires_at: Some(None),
         allowed_models: Some(vec![]),
         role: Some(Role::Service),
+        rate_limit_rpm: Some(Some(60)),
+        rate_limit_tpm: Some(None),
     };
     let updated = keys.update(&k1.id, &patch).await.unwrap().unwrap();
     assert_eq!(updated.name, "renamed");
+    assert_eq!(
+        (updated.rate_limit_rpm, updated.rate_limit_tpm),
+        (Some(60), None)
+    );
     assert!(!updated.enabled);
     assert_eq!((updated.expires_at, updated.role), (None, Role::Service));
     assert!(updated.allowed_models.is_empty());

@@ -32,5 +32,7 @@ pub fn api_key(user_id: &str, prefix: &str, hash: &[u8]) -> NewApiKey {
         expires_at: None,
         allowed_models: Vec::new(),
         enabled: true,
+        rate_limit_rpm: None,
+        rate_limit_tpm: None,
     }
 }

@@ -30,5 +30,7 @@ mod access;
 mod catalog;
 mod fixtures;
 mod groups;
+mod leases;
 mod round_trips;
+mod usage_report;
 mod work;

@@ -132,18 +132,18 @@ fn record(i: u64) -> UsageRecord {
         id: format!("usage-{i:05}"),
         request_id: format!("req-{i}"),
         key_id: Some(format!("key-{}", i % 4)),
-        user_id: if i % 10 == 0 {
+        user_id: if i.is_multiple_of(10) {
             None
         } else {
             Some(format!("user-{}", i % 3))
         },
         team_id: None,
-        model: if i % 2 == 0 {
+        model: if i.is_multiple_of(2) {
             "gpt-4o-mini".into()
         } else {
             "claude-haiku".into()
         },
-        provider: if i % 5 == 0 {
+        provider: if i.is_multiple_of(5) {
             "backup".into()
         } else {
             "primary".into()
@@ -155,9 +155,13 @@ fn record(i: u64) -> UsageRecord {
         reasoning_tokens: 0,
         cost_usd: i as f64 * 0.000_123,
         latency_ms: 250 + i,
-        ttft_ms: if i % 2 == 0 { Some(40 + i) } else { None },
-        status: if i % 50 == 0 { 429 } else { 200 },
-        error_kind: if i % 50 == 0 {
+        ttft_ms: if i.is_multiple_of(2) {
+            Some(40 + i)
+        } else {
+            None
+        },
+        status: if i.is_multiple_of(50) { 429 } else { 200 },
+        error_kind: if i.is_multiple_of(50) {
             Some(ErrorKind::RateLimited)
         } else {
             None

@@ -114,8 +114,8 @@ pub struct ModelConfig {
     #[serde(default = "default_kinds")]
     #[schemars(length(min = 1))]
     pub kinds: Vec<ModelKind>,
-    /// Optional abilities checked by the capability filter.
-    #[serde(default)]
+    /// Optional abilities checked by the capability filter; a request using tools, images, JSON mode or streaming goes only to models declaring them. Unset: `["stream"]` for chat models, else none.
+    #[serde(default = "default_capabilities")]
     pub capabilities: Vec<Capability>,
     /// Task types it may be routed for. Unset: `["chat"]`, or for a model without the `chat` kind the task types of its kinds.
     #[serde(default = "default_task_types")]
@@ -152,6 +152,10 @@ pub struct ModelConfig {
     #[serde(default = "default_quality_tier")]
     #[schemars(range(min = 1, max = 5))]
     pub quality_tier: u8,
+    /// Deadline for a stream's first event, in milliseconds: a stream that sends nothing by then is abandoned for the next candidate. Unset: no deadline beyond the provider's timeouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64", range(min = 1))]
+    pub time_to_first_token_ms: Option<u64>,
     /// Disabled models are kept but never routed to.
     #[serde(default = "default_true")]
     pub enabled: bool,
@@ -165,7 +169,7 @@ impl ModelConfig {
             provider: provider.into(),
             upstream_name: None,
             kinds: default_kinds(),
-            capabilities: Vec::new(),
+            capabilities: default_capabilities(),
             task_types: default_task_types(),
             context_window: default_context_window(),
             max_output_tokens: default_max_output_tokens(),
@@ -175,6 +179,7 @@ impl ModelConfig {
             cost_per_image: None,
             cost_per_video_second: None,
             quality_tier: default_quality_tier(),
+            time_to_first_token_ms: None,
             enabled: true,
         }
     }
@@ -237,6 +242,9 @@ fn default_max_concurrency() -> u32 {
 }
 fn default_kinds() -> Vec<ModelKind> {
     vec![ModelKind::Chat]
+}
+fn default_capabilities() -> Vec<Capability> {
+    vec![Capability::Stream]
 }
 fn default_task_types() -> Vec<TaskType> {
     vec![TaskType::Chat]

@@ -66,6 +66,14 @@ pub(crate) fn apply_overrides(
         config.security.master_key = Some(Secret::new(v));
         origins.master_key = "SWITCHYARD_MASTER_KEY";
     }
+    if let Some(v) = var(env, "SWITCHYARD_MASTER_KEY_PREVIOUS") {
+        config.security.previous_master_keys = v
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| Secret::new(k.to_string()))
+            .collect();
+    }
     if let Some(v) = var(env, "SWITCHYARD_LOG") {
         config.log.filter = v;
         origins.log_filter = "SWITCHYARD_LOG";
@@ -121,6 +129,7 @@ pub(crate) fn resolve_secrets(
     for (slot, origin) in [
         (&mut security.admin_key, origins.admin_key),
         (&mut security.master_key, origins.master_key),
+        (&mut security.webhook_secret, "security.webhook_secret"),
     ] {
         if let Some(secret) = slot.as_ref() {
             match resolve(secret, env) {

@@ -14,6 +14,8 @@ mod catalog;
 mod env;
 mod error;
 mod parse;
+mod reliability;
+mod tasks;
 mod types;
 mod validate;
 
@@ -22,8 +24,11 @@ use std::path::{Path, PathBuf};
 pub use builtin::{MOCK_PROVIDER, builtin_mock, task_type_kind, text_task_types};
 pub use catalog::{ApiKeySource, GroupConfig, ModelConfig, ProviderConfig};
 pub use error::{ConfigErrors, ConfigProblem};
+pub use reliability::{BreakerConfig, HealthConfig, RoutingConfig};
+pub use tasks::TasksConfig;
 pub use types::{
     Config, DatabaseConfig, LogConfig, LogFormat, RedisConfig, SecurityConfig, ServerConfig,
+    default_redact_patterns,
 };
 
 use error::Problems;

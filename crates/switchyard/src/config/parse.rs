@@ -74,6 +74,13 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<(Config, Layo
             "redis" => config.redis = section(value, "redis", problems),
             "log" => set(&mut config.log, section(value, "log", problems)),
             "security" => set(&mut config.security, section(value, "security", problems)),
+            "governance" => set(
+                &mut config.governance,
+                section(value, "governance", problems),
+            ),
+            "routing" => set(&mut config.routing, section(value, "routing", problems)),
+            "health" => set(&mut config.health, section(value, "health", problems)),
+            "tasks" => set(&mut config.tasks, section(value, "tasks", problems)),
             "providers" => {
                 let (items, index) = list(value, "providers", problems, |raw| {
                     layout.failed_providers.extend(str_field(raw, "name"));
@@ -95,6 +102,14 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<(Config, Layo
                         .is_some_and(|raw| raw.get("task_types").is_none())
                     {
                         default_task_types(model);
+                    }
+                    // Only chat models stream by default.
+                    if raw_items
+                        .get(*i)
+                        .is_some_and(|raw| raw.get("capabilities").is_none())
+                        && !model.kinds.contains(&ModelKind::Chat)
+                    {
+                        model.capabilities.clear();
                     }
                 }
                 config.models = items;

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use switchyard_types::Secret;
 
-use super::{GroupConfig, ModelConfig, ProviderConfig};
+use super::{GroupConfig, HealthConfig, ModelConfig, ProviderConfig, RoutingConfig};
 
 /// Switchyard configuration: defaults, overridden by the TOML file, overridden by the environment.
 /// Build it with [`super::load`] or [`super::load_str`]: they check what serde alone cannot.
@@ -31,6 +31,18 @@ pub struct Config {
     /// Bootstrap admin key and the master key that encrypts provider secrets at rest.
     #[serde(default)]
     pub security: SecurityConfig,
+    /// Budgets, alerts and access tokens.
+    #[serde(default)]
+    pub governance: GovernanceConfig,
+    /// Attempts and concurrency queueing.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+    /// Health monitoring, probes and circuit breakers.
+    #[serde(default)]
+    pub health: HealthConfig,
+    /// Durable media tasks: leases, concurrency, polling, deadline, webhooks.
+    #[serde(default)]
+    pub tasks: super::TasksConfig,
     /// Upstream AI services. When the file defines no providers, models or groups, the built-in `mock` provider is used.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
@@ -52,6 +64,10 @@ impl Default for Config {
             redis: None,
             log: LogConfig::default(),
             security: SecurityConfig::default(),
+            governance: GovernanceConfig::default(),
+            routing: RoutingConfig::default(),
+            health: HealthConfig::default(),
+            tasks: super::TasksConfig::default(),
             providers: vec![provider],
             models,
             groups: Vec::new(),
@@ -76,6 +92,9 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// Directory for generated files (the master key when none is configured, media outputs).
     pub data_dir: String,
+    /// Where generated media files are stored; unset: `media` inside `data_dir`. Share it between replicas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_dir: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +105,7 @@ impl Default for ServerConfig {
             request_timeout_ms: 600_000,
             shutdown_grace_ms: 30_000,
             data_dir: "switchyard-data".to_string(),
+            media_dir: None,
         }
     }
 }
@@ -152,6 +172,20 @@ pub struct LogConfig {
     pub filter: String,
     /// Output format (environment: `SWITCHYARD_LOG_FORMAT`).
     pub format: LogFormat,
+    /// Log each request's prompt at debug level (after redaction). Off by default.
+    pub log_prompts: bool,
+    /// Regular expressions whose matches are replaced by `[REDACTED]` in logged prompts
+    /// (defaults: email addresses, phone numbers, payment card numbers).
+    pub redact_patterns: Vec<String>,
+}
+
+/// Default PII patterns for logged prompts: emails, phone numbers, card numbers.
+pub fn default_redact_patterns() -> Vec<String> {
+    vec![
+        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}".to_string(),
+        r"\+?\d[\d ().-]{7,}\d".to_string(),
+        r"\b(?:\d[ -]?){13,19}\b".to_string(),
+    ]
 }
 
 impl Default for LogConfig {
@@ -159,6 +193,38 @@ impl Default for LogConfig {
         Self {
             filter: "info".to_string(),
             format: LogFormat::Auto,
+            log_prompts: false,
+            redact_patterns: default_redact_patterns(),
+        }
+    }
+}
+
+/// Budgets, alerts and access tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct GovernanceConfig {
+    /// Fractions of a quota's limit at which a budget alert fires, once per period.
+    pub alert_thresholds: Vec<f64>,
+    /// URL that budget alerts are POSTed to (JSON); unset: alerts are only logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_webhook_url: Option<String>,
+    /// Lifetime of JWT access tokens, in seconds.
+    pub access_token_ttl_s: u64,
+    /// Lifetime of JWT refresh tokens, in seconds.
+    pub refresh_token_ttl_s: u64,
+    /// The `aud` claim tokens are issued for and checked against.
+    pub token_audience: String,
+}
+
+impl Default for GovernanceConfig {
+    fn default() -> Self {
+        Self {
+            alert_thresholds: vec![0.8, 1.0],
+            alert_webhook_url: None,
+            access_token_ttl_s: 900,
+            refresh_token_ttl_s: 7 * 24 * 3600,
+            token_audience: "switchyard".to_string(),
         }
     }
 }
@@ -223,6 +289,16 @@ pub struct SecurityConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub master_key: Option<Secret<String>>,
+    /// Master keys being rotated out: secrets sealed with them can still be opened
+    /// (environment: `SWITCHYARD_MASTER_KEY_PREVIOUS`, comma-separated). See
+    /// `switchyard rotate-master-key`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<String>")]
+    pub previous_master_keys: Vec<Secret<String>>,
+    /// Key of the HMAC-SHA256 signature on task webhooks (`x-switchyard-signature`), or `env:VAR`. Unset: generated into the data dir (`webhook.secret`). Give every replica the same one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub webhook_secret: Option<Secret<String>>,
 }
 
 impl SecurityConfig {

@@ -21,9 +21,11 @@ pub(crate) fn validate(
     problems: &mut Problems,
 ) {
     settings(config, origins, problems);
+    config.tasks.check(problems);
     providers(config, layout, problems);
     models(config, layout, problems);
     groups(config, layout, problems);
+    super::reliability::validate(config, layout, problems);
 }
 
 fn settings(config: &Config, origins: &Origins, p: &mut Problems) {
@@ -77,6 +79,45 @@ fn settings(config: &Config, origins: &Origins, p: &mut Problems) {
         p.push(origins.log_filter, format!("invalid log filter: {e}"));
     }
 
+    for (i, pattern) in config.log.redact_patterns.iter().enumerate() {
+        if let Err(e) = regex::Regex::new(pattern) {
+            p.push(
+                format!("log.redact_patterns[{i}]"),
+                format!("invalid regular expression: {e}"),
+            );
+        }
+    }
+    let governance = &config.governance;
+    for (i, t) in governance.alert_thresholds.iter().enumerate() {
+        if !t.is_finite() || *t <= 0.0 || *t > 10.0 {
+            p.push(
+                format!("governance.alert_thresholds[{i}]"),
+                "must be a fraction of the limit in (0, 10]",
+            );
+        }
+    }
+    if let Some(url) = &governance.alert_webhook_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        p.push(
+            "governance.alert_webhook_url".to_string(),
+            "must be an http:// or https:// URL",
+        );
+    }
+    if governance.access_token_ttl_s == 0
+        || governance.refresh_token_ttl_s < governance.access_token_ttl_s
+    {
+        p.push("governance.refresh_token_ttl_s".to_string(), "tokens must live at least a second, and refresh tokens at least as long as access tokens");
+    }
+    if governance.token_audience.trim().is_empty() {
+        p.push("governance.token_audience".to_string(), "must not be empty");
+    }
+
+    for (i, key) in config.security.previous_master_keys.iter().enumerate() {
+        if let Err(e) = decode_master_key(key.expose()) {
+            p.push(format!("security.previous_master_keys[{i}]"), e);
+        }
+    }
     let security = &config.security;
     if security
         .admin_key

@@ -2,9 +2,10 @@
 //! passes through [`authenticate`]; admin routes also through [`require_admin`].
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use switchyard_core::jwt::{self, TokenUse};
 use switchyard_types::{Identity, Role};
 
 use super::error::{ApiError, Failure, Native, Surface};
@@ -43,11 +44,31 @@ pub async fn authenticate<S: Surface>(
         )
         .into());
     };
-    let identity = state.auth.authenticate(key).await.map_err(ApiError::from)?;
+    let identity = if jwt::looks_like_jwt(key) {
+        let claims = state
+            .jwt
+            .verify(key, TokenUse::Access)
+            .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+        state.auth.authenticate_key_id(&claims.sub).await
+    } else {
+        state.auth.authenticate(key).await
+    }
+    .map_err(ApiError::from)?;
     let span = tracing::Span::current();
     span.record("key_id", identity.key_id.as_str());
+    let limits = state
+        .governor
+        .check_rate(&identity)
+        .await
+        .map_err(ApiError::from)?;
     req.extensions_mut().insert(identity);
-    Ok(next.run(req).await)
+    let mut response = next.run(req).await;
+    for (name, value) in limits.pairs() {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    Ok(response)
 }
 
 /// Refuse (403) callers whose role is not admin.

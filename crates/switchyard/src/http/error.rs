@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use switchyard_core::auth::AuthError;
+use switchyard_core::governance::Refusal;
 use switchyard_core::llm::LlmError;
 use switchyard_store::StoreError;
 
@@ -22,6 +23,8 @@ pub struct ApiError {
     pub param: Option<String>,
     /// Seconds the client should wait before retrying.
     pub retry_after: Option<u64>,
+    /// Extra response headers (e.g. rate-limit state).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -33,6 +36,7 @@ impl ApiError {
             message: message.into(),
             param: None,
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -72,6 +76,16 @@ impl ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        Self {
+            retry_after: Some(r.retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            headers: r.headers.pairs(),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, r.code, r.message)
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -103,6 +117,10 @@ impl From<LlmError> for ApiError {
                 param: Some("model".into()),
                 ..Self::new(StatusCode::BAD_REQUEST, "wrong_model_kind", message)
             },
+            LlmError::Unsupported { .. } => Self {
+                param: Some("model".into()),
+                ..Self::new(StatusCode::BAD_REQUEST, "unsupported_capability", message)
+            },
             LlmError::ContextTooLong { .. } => Self {
                 param: Some("messages".into()),
                 ..Self::new(StatusCode::BAD_REQUEST, "context_length_exceeded", message)
@@ -115,9 +133,11 @@ impl From<LlmError> for ApiError {
                 param: Some("model".into()),
                 ..Self::new(StatusCode::FORBIDDEN, "model_not_allowed", message)
             },
-            LlmError::Unavailable(..) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "no_provider", message)
-            }
+            LlmError::Unavailable(_, _, retry) => Self {
+                // Whole seconds, rounded up: the client must not come back too early.
+                retry_after: retry.map(|d| d.as_secs_f64().ceil().max(1.0) as u64),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "no_provider", message)
+            },
             LlmError::Provider(p) => Self {
                 retry_after: p.retry_after.map(|d| d.as_secs().max(1)),
                 ..Self::new(
@@ -205,9 +225,14 @@ impl<S: Surface> IntoResponse for Failure<S> {
     fn into_response(self) -> Response {
         let error = self.0;
         let mut response = (error.status, Json(S::body(&error))).into_response();
-        if let Some(secs) = error.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
+        if let Some(secs) = error.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        for (name, value) in &error.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                response.headers_mut().insert(*name, v);
             }
         }
         response

@@ -1,6 +1,7 @@
 //! The HTTP edge: one router of the operations, OpenAI-compatible and admin surfaces,
 //! with request ids, tracing, body limits and authentication layered on.
 
+pub mod account;
 pub mod admin;
 pub mod anthropic;
 pub mod auth;
@@ -9,6 +10,8 @@ pub mod extract;
 pub mod native;
 pub mod openai;
 pub mod ops;
+pub mod selfservice;
+pub mod tokens;
 
 use std::time::Duration;
 
@@ -53,6 +56,25 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ai/embeddings", post(native::embeddings))
         .route("/api/v1/ai/process", post(native::process))
         .route("/ai/process", post(native::process))
+        .route("/api/v1/providers/status", get(native::providers_status))
+        .route("/api/v1/ai/images", post(native::tasks::images))
+        .route("/api/v1/ai/videos", post(native::tasks::videos))
+        .route("/api/v1/ai/tasks", get(native::tasks::list))
+        .route(
+            "/api/v1/ai/tasks/{id}",
+            get(native::tasks::get).delete(native::tasks::cancel),
+        )
+        .route("/api/v1/ai/tasks/{id}/events", get(native::tasks::events))
+        .route("/api/v1/ai/media/{id}", get(native::media))
+        .route("/api/v1/usage", get(admin::usage::own_report))
+        .route(
+            "/api/v1/keys",
+            get(selfservice::list).post(selfservice::create),
+        )
+        .route(
+            "/api/v1/keys/{id}",
+            axum::routing::patch(selfservice::patch).delete(selfservice::delete),
+        )
         .route_layer(from_fn_with_state(
             state.clone(),
             auth::authenticate::<Native>,
@@ -66,7 +88,10 @@ pub fn router(state: AppState) -> Router {
         ));
     let ops = Router::new()
         .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready));
+        .route("/ready", get(ops::ready))
+        // Public by design: they authenticate with the key or token in their body.
+        .route("/api/v1/auth/token", post(tokens::token))
+        .route("/api/v1/auth/refresh", post(tokens::refresh));
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
     Router::new()
         .merge(ops)

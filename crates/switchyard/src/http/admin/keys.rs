@@ -25,6 +25,10 @@ pub struct CreateKey {
     /// Unix milliseconds after which the key stops working.
     pub expires_at: Option<i64>,
     pub allowed_models: Option<Vec<String>>,
+    /// Requests per minute (token-bucket rate limit); unset for none.
+    pub rate_limit_rpm: Option<u32>,
+    /// Tokens per minute; unset for none.
+    pub rate_limit_tpm: Option<u32>,
 }
 
 /// Body of PATCH /keys/{id}.
@@ -37,6 +41,20 @@ pub struct PatchKey {
     #[serde(default, deserialize_with = "nullable")]
     pub expires_at: Option<Option<i64>>,
     pub allowed_models: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub rate_limit_rpm: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub rate_limit_tpm: Option<Option<u32>>,
+}
+
+fn check_limits(rpm: Option<u32>, tpm: Option<u32>) -> Result<(), ApiError> {
+    if let Some(rpm) = rpm {
+        validate::range("rate_limit_rpm", rpm, 1, 10_000_000)?;
+    }
+    if let Some(tpm) = tpm {
+        validate::range("rate_limit_tpm", tpm, 1, 4_000_000_000)?;
+    }
+    Ok(())
 }
 
 /// `?user_id=` filter of GET /keys.
@@ -91,6 +109,7 @@ pub async fn create(
             "must be in the future (Unix milliseconds)",
         ));
     }
+    check_limits(body.rate_limit_rpm, body.rate_limit_tpm)?;
     let user_id = body.user_id.unwrap_or(caller.user_id);
     if state.store.users().get(&user_id).await?.is_none() {
         return Err(ApiError::field(
@@ -111,6 +130,8 @@ pub async fn create(
             expires_at: body.expires_at,
             allowed_models: body.allowed_models.unwrap_or_default(),
             enabled: true,
+            rate_limit_rpm: body.rate_limit_rpm,
+            rate_limit_tpm: body.rate_limit_tpm,
         })
         .await?;
     Ok((
@@ -145,12 +166,15 @@ pub async fn patch(
     if let Some(name) = &body.name {
         validate::label("name", name)?;
     }
+    check_limits(body.rate_limit_rpm.flatten(), body.rate_limit_tpm.flatten())?;
     let patch = ApiKeyPatch {
         name: body.name,
         role: body.role,
         enabled: body.enabled,
         expires_at: body.expires_at,
         allowed_models: body.allowed_models,
+        rate_limit_rpm: body.rate_limit_rpm,
+        rate_limit_tpm: body.rate_limit_tpm,
     };
     let key = state
         .store

@@ -3,9 +3,12 @@
 
 mod groups;
 mod keys;
+pub use keys::CreatedKey;
 mod models;
 mod people;
 mod providers;
+mod quotas;
+pub mod usage;
 mod validate;
 
 use axum::Router;
@@ -19,6 +22,8 @@ use crate::app::AppState;
 /// The admin routes, relative to `/api/v1/admin`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/usage", get(usage::report))
+        .route("/usage/export", get(usage::export))
         .route("/providers", get(providers::list).post(providers::create))
         .route(
             "/providers/{id}",
@@ -47,6 +52,11 @@ pub fn routes() -> Router<AppState> {
             get(people::get_user)
                 .patch(people::patch_user)
                 .delete(people::delete_user),
+        )
+        .route("/quotas", get(quotas::list).post(quotas::create))
+        .route(
+            "/quotas/{id}",
+            get(quotas::get).patch(quotas::patch).delete(quotas::delete),
         )
         .route("/teams", get(people::list_teams).post(people::create_team))
         .route(

@@ -31,6 +31,7 @@ pub struct CreateModel {
     pub cost_per_image: Option<f64>,
     pub cost_per_video_second: Option<f64>,
     pub quality_tier: Option<u8>,
+    pub time_to_first_token_ms: Option<u64>,
     pub enabled: Option<bool>,
 }
 
@@ -54,6 +55,9 @@ pub struct PatchModel {
     #[serde(default, deserialize_with = "nullable")]
     pub cost_per_video_second: Option<Option<f64>>,
     pub quality_tier: Option<u8>,
+    /// `null` clears the deadline.
+    #[serde(default, deserialize_with = "nullable")]
+    pub time_to_first_token_ms: Option<Option<u64>>,
     pub enabled: Option<bool>,
 }
 
@@ -78,6 +82,13 @@ fn check_prices(prices: &[(&str, Option<f64>)]) -> Result<(), ApiError> {
 fn check_window(context_window: u32, max_output_tokens: u32) -> Result<(), ApiError> {
     validate::range("context_window", context_window, 1, 100_000_000)?;
     validate::range("max_output_tokens", max_output_tokens, 1, context_window)
+}
+
+fn check_ttft(ms: Option<u64>) -> Result<(), ApiError> {
+    match ms {
+        Some(ms) => validate::range("time_to_first_token_ms", ms, 1, 600_000),
+        None => Ok(()),
+    }
 }
 
 fn check_kinds(kinds: &[ModelKind]) -> Result<(), ApiError> {
@@ -139,6 +150,15 @@ pub async fn create(
     ])?;
     let quality_tier = body.quality_tier.unwrap_or(3);
     validate::range("quality_tier", quality_tier, 1, 5)?;
+    check_ttft(body.time_to_first_token_ms)?;
+    // Chat models stream unless their capabilities say otherwise.
+    let capabilities = body.capabilities.unwrap_or_else(|| {
+        if kinds.contains(&ModelKind::Chat) {
+            vec![Capability::Stream]
+        } else {
+            Vec::new()
+        }
+    });
     let model = state
         .store
         .models()
@@ -147,7 +167,7 @@ pub async fn create(
             upstream_name: body.upstream_name.unwrap_or_else(|| body.name.clone()),
             name: body.name,
             kinds,
-            capabilities: body.capabilities.unwrap_or_default(),
+            capabilities,
             task_types: body.task_types.unwrap_or_else(|| vec![TaskType::Chat]),
             context_window,
             max_output_tokens,
@@ -159,6 +179,7 @@ pub async fn create(
                 cost_per_video_second: body.cost_per_video_second,
             },
             quality_tier,
+            time_to_first_token_ms: body.time_to_first_token_ms,
             enabled: body.enabled.unwrap_or(true),
         })
         .await?;
@@ -218,6 +239,7 @@ pub async fn patch(
     if let Some(tier) = body.quality_tier {
         validate::range("quality_tier", tier, 1, 5)?;
     }
+    check_ttft(body.time_to_first_token_ms.flatten())?;
     let patch = ModelPatch {
         name: body.name,
         upstream_name: body.upstream_name,
@@ -232,6 +254,7 @@ pub async fn patch(
         cost_per_image: body.cost_per_image,
         cost_per_video_second: body.cost_per_video_second,
         quality_tier: body.quality_tier,
+        time_to_first_token_ms: body.time_to_first_token_ms,
         enabled: body.enabled,
         ..ModelPatch::default()
     };

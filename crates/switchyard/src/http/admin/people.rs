@@ -51,13 +51,13 @@ fn check_email(email: Option<&str>) -> Result<(), ApiError> {
 }
 
 async fn check_team(state: &AppState, team_id: Option<&str>) -> Result<(), ApiError> {
-    if let Some(id) = team_id {
-        if state.store.teams().get(id).await?.is_none() {
-            return Err(ApiError::field(
-                "team_id",
-                format!("no team with id `{id}`"),
-            ));
-        }
+    if let Some(id) = team_id
+        && state.store.teams().get(id).await?.is_none()
+    {
+        return Err(ApiError::field(
+            "team_id",
+            format!("no team with id `{id}`"),
+        ));
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use switchyard_core::meter::{Meter, metered};
 use switchyard_providers::anthropic::{surface, wire};
 use switchyard_types::Identity;
 
+use super::account;
 use super::error::{Anthropic, ApiError, Failure};
 use super::extract::JsonBody;
 use super::openai::served_headers;
@@ -47,13 +48,14 @@ pub async fn messages(
     let mut request =
         surface::to_canonical_request(body).map_err(|e| ApiError::field(e.field, e.message))?;
     request.stream = stream;
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "messages",
         &request.model,
     );
+    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
     if stream {
         let (events, served) = match state.llm.chat_stream(&request, &identity).await {
             Ok(ok) => ok,

@@ -109,15 +109,15 @@ impl Encoder {
                 index: call,
                 arguments,
             } => {
-                if let Some((Open::Tool(open_call), index)) = self.open {
-                    if open_call == call {
-                        out.push(Wire::ContentBlockDelta {
-                            index,
-                            delta: BlockDelta::InputJsonDelta {
-                                partial_json: arguments,
-                            },
-                        });
-                    }
+                if let Some((Open::Tool(open_call), index)) = self.open
+                    && open_call == call
+                {
+                    out.push(Wire::ContentBlockDelta {
+                        index,
+                        delta: BlockDelta::InputJsonDelta {
+                            partial_json: arguments,
+                        },
+                    });
                 }
             }
             StreamEvent::Finish { reason } => self.finish = Some(reason),

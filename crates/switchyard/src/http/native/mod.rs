@@ -1,7 +1,11 @@
-//! The native API (`/api/v1/ai/*`): unified chat (whole or streamed), embeddings and
-//! task-type processing. Responses add `routing` and `usage.cost_usd`.
+//! The native API (`/api/v1/ai/*`): unified chat (whole or streamed), embeddings,
+//! task-type processing, and media with durable tasks ([`tasks`]). Responses add
+//! `routing` and `usage.cost_usd`.
 
+mod media;
 mod process;
+mod status;
+pub mod tasks;
 pub mod wire;
 
 use axum::extract::State;
@@ -15,13 +19,16 @@ use switchyard_types::Identity;
 use switchyard_types::chat::{ChatRequest, ChatResponse, Usage};
 
 use self::wire::{ChatBody, EmbeddingsBody, NativeUsage, Routing};
+use super::account;
 use super::error::{ApiError, Failure, Native};
 use super::extract::JsonBody;
 use super::openai::{convert, served_headers, wire as oai};
 use super::request_id;
 use crate::app::AppState;
 
+pub use media::media;
 pub use process::process;
+pub use status::providers_status;
 
 type Result<T> = std::result::Result<T, Failure<Native>>;
 
@@ -37,12 +44,18 @@ pub fn routing(served: &Served, want: Want<'_>) -> Routing {
             "task type `{task}`: free tier first, then best quality tier, then lowest price"
         ),
     };
+    let reason = match served.failures.len() {
+        0 => reason,
+        n => format!("{reason}; answered after {n} candidate(s) failed or were skipped"),
+    };
     Routing {
         provider: served.provider.clone(),
         model: served.model.clone(),
         attempts: served.attempts,
         candidates: served.candidates.clone(),
         reason,
+        decision: served.decision.clone(),
+        failures: served.failures.clone(),
     }
 }
 
@@ -154,13 +167,14 @@ pub async fn chat(
 ) -> Result<Response> {
     let (request, model, task) = to_canonical(body)?;
     let want = want(&model, task);
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "ai.chat",
         &request.model,
     );
+    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
     let (response, served) = match state.llm.chat_for(want, &request, &identity).await {
         Ok(ok) => ok,
         Err(e) => return Err(failed(meter, e)),
@@ -185,13 +199,14 @@ pub async fn chat_stream(
     let (mut request, model, task) = to_canonical(body)?;
     request.stream = true;
     let want = want(&model, task);
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "ai.chat.stream",
         &request.model,
     );
+    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
     let (events, served) = match state.llm.chat_stream_for(want, &request, &identity).await {
         Ok(ok) => ok,
         Err(e) => return Err(failed(meter, e)),
@@ -221,13 +236,26 @@ pub async fn embeddings(
         Some(m) => Want::Model(m),
         None => Want::Task(switchyard_types::TaskType::Embedding),
     };
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "ai.embeddings",
         &request.model,
     );
+    let mut meter = account::admit(
+        &state,
+        meter,
+        &identity,
+        &request.model,
+        request
+            .input
+            .iter()
+            .map(|t| switchyard_providers::tokens::estimate(t))
+            .sum(),
+        None,
+    )
+    .await?;
     let (response, served) = match state.llm.embed_for(want, &request, &identity).await {
         Ok(ok) => ok,
         Err(e) => return Err(failed(meter, e)),

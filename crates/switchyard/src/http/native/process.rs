@@ -14,6 +14,7 @@ use switchyard_types::{Identity, TaskType};
 use super::wire::{ProcessBody, ProcessOptions};
 use super::{Result, failed, routing, usage};
 use crate::app::AppState;
+use crate::http::account;
 use crate::http::error::ApiError;
 use crate::http::extract::JsonBody;
 use crate::http::openai::served_headers;
@@ -105,13 +106,22 @@ pub async fn process(
         .model
         .clone()
         .unwrap_or_else(|| task.to_string());
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "ai.process",
         &label,
     );
+    let mut meter = account::admit(
+        &state,
+        meter,
+        &identity,
+        &label,
+        switchyard_providers::tokens::estimate(&body.input.to_string()),
+        body.options.max_tokens,
+    )
+    .await?;
     let (output, served, used) = match task {
         TaskType::Embedding => {
             let request = EmbeddingRequest {

@@ -70,6 +70,10 @@ pub struct Routing {
     pub attempts: u32,
     pub candidates: Vec<String>,
     pub reason: String,
+    /// The strategy chain's decision: candidates considered, what each strategy removed and why.
+    pub decision: switchyard_core::routing::Explanation,
+    /// Candidates that failed or were skipped before the one that answered.
+    pub failures: Vec<switchyard_core::llm::AttemptFailure>,
 }
 
 /// The `usage` object of native responses.

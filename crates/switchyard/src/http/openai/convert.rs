@@ -24,15 +24,15 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> Result<ChatRequest, Api
     if req.n.is_some_and(|n| n != 1) {
         return Err(ApiError::field("n", "only n = 1 is supported"));
     }
-    if let Some(t) = req.temperature {
-        if !(0.0..=2.0).contains(&t) {
-            return Err(ApiError::field("temperature", "must be between 0 and 2"));
-        }
+    if let Some(t) = req.temperature
+        && !(0.0..=2.0).contains(&t)
+    {
+        return Err(ApiError::field("temperature", "must be between 0 and 2"));
     }
-    if let Some(p) = req.top_p {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(ApiError::field("top_p", "must be between 0 and 1"));
-        }
+    if let Some(p) = req.top_p
+        && !(0.0..=1.0).contains(&p)
+    {
+        return Err(ApiError::field("top_p", "must be between 0 and 1"));
     }
     let messages = req
         .messages

@@ -14,6 +14,7 @@ use switchyard_core::llm::{LlmError, Served};
 use switchyard_core::meter::{Meter, metered};
 use switchyard_types::Identity;
 
+use super::account;
 use super::error::{ApiError, Failure, OpenAi};
 use super::extract::JsonBody;
 use super::request_id;
@@ -54,13 +55,14 @@ pub async fn chat_completions(
         .as_ref()
         .is_some_and(|o| o.include_usage);
     let request = convert::chat_request(body)?;
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "chat.completions",
         &request.model,
     );
+    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
     if request.stream {
         let (events, served) = match state.llm.chat_stream(&request, &identity).await {
             Ok(ok) => ok,
@@ -99,13 +101,26 @@ pub async fn embeddings(
 ) -> Result<Response> {
     let base64 = body.encoding_format == Some(wire::EncodingFormat::Base64);
     let request = convert::embedding_request(body)?;
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "embeddings",
         &request.model,
     );
+    let mut meter = account::admit(
+        &state,
+        meter,
+        &identity,
+        &request.model,
+        request
+            .input
+            .iter()
+            .map(|t| switchyard_providers::tokens::estimate(t))
+            .sum(),
+        None,
+    )
+    .await?;
     let (response, served) = match state.llm.embed(&request, &identity).await {
         Ok(ok) => ok,
         Err(e) => return Err(failed(meter, e)),
@@ -126,13 +141,14 @@ pub async fn images(
     JsonBody(body, _): JsonBody<wire::ImagesRequest, OpenAi>,
 ) -> Result<Response> {
     let request = convert::image_request(body)?;
-    let mut meter = Meter::start(
+    let meter = Meter::start(
         &state.usage,
         request_id(&headers),
         &identity,
         "images.generations",
         &request.model,
     );
+    let mut meter = account::admit(&state, meter, &identity, &request.model, 0, None).await?;
     let (response, served) = match state.llm.generate_image(&request, &identity).await {
         Ok(ok) => ok,
         Err(e) => return Err(failed(meter, e)),

@@ -1,0 +1,408 @@
+//! Governance on the request path: per-key rate limits (GCRA on requests and tokens per
+//! minute) and quotas/budgets per key, user, team and model, reserved atomically before
+//! the upstream call and settled with the actual figures afterwards, so concurrent
+//! requests cannot overspend. Counters live in Redis when configured (shared by every
+//! replica), else in this process; a quota counter is seeded from the usage records
+//! when its period starts. If the counters cannot be reached, requests are let through
+//! and the failure is logged (availability first).
+
+mod alerts;
+pub mod periods;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use switchyard_providers::HttpClient;
+use switchyard_store::{Counters, RateDecision, Store, StoreError};
+use switchyard_types::{Identity, Quota, QuotaMetric, QuotaScope, now_millis};
+use tokio_util::task::TaskTracker;
+
+use crate::registry::{Registry, Resolved};
+
+/// Settings of budget alerts.
+#[derive(Debug, Clone, Default)]
+pub struct AlertSettings {
+    /// Fractions of a limit (e.g. 0.8, 1.0) at which an alert fires once per period.
+    pub thresholds: Vec<f64>,
+    /// Where alerts are POSTed, if anywhere.
+    pub webhook_url: Option<String>,
+}
+
+/// Why a request may not proceed (answered with 429 and `Retry-After`).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Duration,
+    /// Rate-limit headers to send with the refusal.
+    pub headers: RateHeaders,
+}
+
+/// The rate-limit state to report in response headers.
+#[derive(Debug, Clone, Default)]
+pub struct RateHeaders {
+    pub requests: Option<RateDecision>,
+    pub tokens: Option<RateDecision>,
+}
+
+/// OpenAI-style durations: `120ms`, `1.5s`, `6m0s`.
+fn duration_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        format!("{}m{}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+impl RateHeaders {
+    /// `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` pairs.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(r) = &self.requests {
+            out.push(("x-ratelimit-limit-requests", r.limit.to_string()));
+            out.push(("x-ratelimit-remaining-requests", r.remaining.to_string()));
+            out.push(("x-ratelimit-reset-requests", duration_text(r.reset_after)));
+        }
+        if let Some(t) = &self.tokens {
+            out.push(("x-ratelimit-limit-tokens", t.limit.to_string()));
+            out.push(("x-ratelimit-remaining-tokens", t.remaining.to_string()));
+            out.push(("x-ratelimit-reset-tokens", duration_text(t.reset_after)));
+        }
+        out
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Applies rate limits and quotas.
+pub struct Governor {
+    counters: Counters,
+    store: Store,
+    registry: Arc<Registry>,
+    quotas: ArcSwap<Vec<Quota>>,
+    alerts: AlertSettings,
+    http: HttpClient,
+    tracker: TaskTracker,
+}
+
+/// One quota's reservation for a request.
+#[derive(Debug, Clone)]
+struct Held {
+    quota: Quota,
+    counter: String,
+    reserved: f64,
+    period_end: i64,
+}
+
+/// What a request reserved; settle it with the actual figures when it ends.
+pub struct Admission {
+    governor: Arc<Governor>,
+    held: Vec<Held>,
+    key_id: String,
+    tpm: Option<u32>,
+}
+
+impl Governor {
+    /// A governor over the given counters; quotas are loaded by [`Governor::reload_quotas`].
+    pub fn new(
+        counters: Counters,
+        store: Store,
+        registry: Arc<Registry>,
+        alerts: AlertSettings,
+        http: HttpClient,
+        tracker: TaskTracker,
+    ) -> Self {
+        Self {
+            counters,
+            store,
+            registry,
+            quotas: ArcSwap::from_pointee(Vec::new()),
+            alerts,
+            http,
+            tracker,
+        }
+    }
+
+    /// Re-read the quotas (after a change, and periodically).
+    pub async fn reload_quotas(&self) -> Result<(), StoreError> {
+        let quotas = self.store.quotas().list_all().await?;
+        self.quotas.store(Arc::new(quotas));
+        Ok(())
+    }
+
+    /// The key's request rate limit: take one request; check the token bucket has room.
+    pub async fn check_rate(&self, identity: &Identity) -> Result<RateHeaders, Refusal> {
+        let mut headers = RateHeaders::default();
+        if let Some(rpm) = identity.rate_limit_rpm {
+            match self
+                .counters
+                .rate(
+                    &format!("rpm:{}", identity.key_id),
+                    u64::from(rpm),
+                    MINUTE,
+                    1,
+                    false,
+                )
+                .await
+            {
+                Ok(d) => headers.requests = Some(d),
+                Err(error) => {
+                    tracing::error!(%error, "rate-limit counters unreachable; letting the request through")
+                }
+            }
+        }
+        if let Some(tpm) = identity.rate_limit_tpm {
+            // A zero-cost look: tokens are taken when the response's usage is known.
+            match self
+                .counters
+                .rate(
+                    &format!("tpm:{}", identity.key_id),
+                    u64::from(tpm),
+                    MINUTE,
+                    0,
+                    false,
+                )
+                .await
+            {
+                Ok(d) => headers.tokens = Some(d),
+                Err(error) => {
+                    tracing::error!(%error, "rate-limit counters unreachable; letting the request through")
+                }
+            }
+        }
+        if let Some(r) = headers.requests.filter(|r| !r.allowed) {
+            return Err(Refusal {
+                code: "rate_limited",
+                message: format!(
+                    "rate limit of {} requests per minute reached for this API key",
+                    r.limit
+                ),
+                retry_after: r.retry_after.unwrap_or(Duration::from_secs(1)),
+                headers,
+            });
+        }
+        if let Some(t) = headers.tokens.filter(|t| t.remaining == 0) {
+            return Err(Refusal {
+                code: "rate_limited",
+                message: format!(
+                    "rate limit of {} tokens per minute reached for this API key",
+                    t.limit
+                ),
+                retry_after: t.reset_after.min(MINUTE).max(Duration::from_secs(1)),
+                headers,
+            });
+        }
+        Ok(headers)
+    }
+
+    /// Reserve this request's estimated requests, tokens and cost against every quota
+    /// that applies to it; refuse (releasing what was reserved) if any would overflow.
+    pub async fn admit(
+        self: &Arc<Self>,
+        identity: &Identity,
+        model: &str,
+        input_tokens: u64,
+        max_output: Option<u32>,
+    ) -> Result<Admission, Refusal> {
+        let quotas = self.quotas.load();
+        let applicable: Vec<&Quota> = quotas
+            .iter()
+            .filter(|q| match q.scope {
+                QuotaScope::Key => q.scope_id == identity.key_id,
+                QuotaScope::User => q.scope_id == identity.user_id,
+                QuotaScope::Team => identity.team_id.as_deref() == Some(q.scope_id.as_str()),
+                QuotaScope::Model => q.scope_id == model,
+            })
+            .collect();
+        let mut admission = Admission {
+            governor: self.clone(),
+            held: Vec::new(),
+            key_id: identity.key_id.clone(),
+            tpm: identity.rate_limit_tpm,
+        };
+        if applicable.is_empty() {
+            return Ok(admission);
+        }
+        let (output_tokens, usd) = self.estimate(model, input_tokens, max_output);
+        let now = now_millis();
+        for quota in applicable {
+            let amount = match quota.metric {
+                QuotaMetric::Requests => 1.0,
+                QuotaMetric::Tokens => (input_tokens + output_tokens) as f64,
+                QuotaMetric::Usd => usd,
+            };
+            let (start, end) = periods::bounds(quota.period, now);
+            let counter = format!("quota:{}:{start}", quota.id);
+            let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
+                + Duration::from_secs(3600);
+            if let Err(error) = self.seed(quota, &counter, start, end, ttl).await {
+                tracing::error!(%error, "cannot seed a quota counter; letting the request through");
+                continue;
+            }
+            let limit = if quota.shadow { -1.0 } else { quota.limit };
+            match self.counters.reserve(&counter, amount, limit, ttl).await {
+                Ok(r) if r.allowed => {
+                    if quota.shadow && r.before + amount > quota.limit {
+                        tracing::warn!(quota = %quota.id, used = r.before, limit = quota.limit, "quota exceeded (shadow mode: not enforced)");
+                    }
+                    admission.held.push(Held {
+                        quota: quota.clone(),
+                        counter,
+                        reserved: amount,
+                        period_end: end,
+                    });
+                }
+                Ok(r) => {
+                    admission.release().await;
+                    return Err(Refusal {
+                        code: "quota_exceeded",
+                        message: format!(
+                            "{} quota of {} {} per {} for this {} is used up ({} used); it resets at the start of the next {}",
+                            quota.metric,
+                            quota.limit,
+                            quota.metric,
+                            quota.period,
+                            quota.scope,
+                            round(r.before),
+                            quota.period
+                        ),
+                        retry_after: Duration::from_millis(
+                            u64::try_from(end - now).unwrap_or(1000).max(1000),
+                        ),
+                        headers: RateHeaders::default(),
+                    });
+                }
+                Err(error) => {
+                    tracing::error!(%error, "quota counters unreachable; letting the request through")
+                }
+            }
+        }
+        Ok(admission)
+    }
+
+    /// Highest output estimate and cost among the candidates the name resolves to.
+    fn estimate(&self, model: &str, input_tokens: u64, max_output: Option<u32>) -> (u64, f64) {
+        let snapshot = self.registry.snapshot();
+        let entries = match snapshot.resolve(model) {
+            Resolved::Models(m) => m,
+            Resolved::Group { members, .. } => members,
+            Resolved::Unknown => Vec::new(),
+        };
+        let mut output = u64::from(max_output.unwrap_or(0));
+        let mut usd: f64 = 0.0;
+        for e in &entries {
+            let out = max_output.map_or(u64::from(e.model.max_output_tokens), u64::from);
+            output = output.max(out);
+            if !e.provider.provider.free_tier {
+                let p = &e.model.pricing;
+                usd = usd.max(
+                    (input_tokens as f64 * p.input_cost_per_mtok
+                        + out as f64 * p.output_cost_per_mtok)
+                        / 1e6,
+                );
+            }
+        }
+        (output, usd)
+    }
+
+    /// Start a period's counter from the recorded usage, once.
+    async fn seed(
+        &self,
+        quota: &Quota,
+        counter: &str,
+        start: i64,
+        end: i64,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let marker = format!("{counter}:seeded");
+        if !self.counters.set_if_absent(&marker, 1.0, ttl).await? {
+            return Ok(());
+        }
+        let totals = self
+            .store
+            .usage_totals(quota.scope, &quota.scope_id, start, end)
+            .await?;
+        let used = match quota.metric {
+            QuotaMetric::Requests => totals.requests as f64,
+            QuotaMetric::Tokens => totals.tokens as f64,
+            QuotaMetric::Usd => totals.cost_usd,
+        };
+        if used > 0.0 {
+            self.counters.adjust(counter, used, ttl).await?;
+        }
+        Ok(())
+    }
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+impl Admission {
+    /// Return every reservation unused (the request never reached an upstream).
+    async fn release(&mut self) {
+        for held in std::mem::take(&mut self.held) {
+            let ttl = Duration::from_secs(3600);
+            if let Err(error) = self
+                .governor
+                .counters
+                .adjust(&held.counter, -held.reserved, ttl)
+                .await
+            {
+                tracing::error!(%error, "cannot release a quota reservation");
+            }
+        }
+    }
+
+    /// Replace the reservations by the actual figures, take the tokens from the key's
+    /// token bucket, and fire budget alerts that this request crossed.
+    pub async fn settle(self, tokens: u64, cost_usd: f64) {
+        let governor = self.governor.clone();
+        if let (Some(tpm), true) = (self.tpm, tokens > 0)
+            && let Err(error) = governor
+                .counters
+                .rate(
+                    &format!("tpm:{}", self.key_id),
+                    u64::from(tpm),
+                    MINUTE,
+                    tokens,
+                    true,
+                )
+                .await
+        {
+            tracing::error!(%error, "cannot count tokens against the rate limit");
+        }
+        for held in self.held {
+            let actual = match held.quota.metric {
+                QuotaMetric::Requests => 1.0,
+                QuotaMetric::Tokens => tokens as f64,
+                QuotaMetric::Usd => cost_usd,
+            };
+            let ttl =
+                Duration::from_millis(u64::try_from(held.period_end - now_millis()).unwrap_or(0))
+                    + Duration::from_secs(3600);
+            match governor
+                .counters
+                .adjust(&held.counter, actual - held.reserved, ttl)
+                .await
+            {
+                Ok(total) => {
+                    alerts::check(
+                        &governor,
+                        &held.quota,
+                        &held.counter,
+                        total - actual,
+                        total,
+                        ttl,
+                    )
+                    .await
+                }
+                Err(error) => tracing::error!(%error, "cannot settle a quota reservation"),
+            }
+        }
+    }
+}

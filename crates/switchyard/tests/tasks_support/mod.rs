@@ -1,0 +1,232 @@
+//! Shared by the `tasks_*` tests: a catalog with quick and slow mock video providers, a
+//! client acting as one user, waiting for a task's state, the usage records of an
+//! endpoint, SSE parsing and a webhook receiver that keeps what it is sent.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use serde_json::Value;
+use switchyard_store::{Page, UsageFilter};
+use switchyard_testkit::TestApp;
+use switchyard_types::UsageRecord;
+
+/// The webhook secret of the catalog.
+pub const WEBHOOK_SECRET: &str = "whsec-test-secret-0123456789";
+
+/// Quick polling and short leases; `studio` videos take 0.8 s, `slow` ones a minute.
+pub const CATALOG: &str = r#"
+[tasks]
+lease_ms = 3000
+claim_interval_ms = 100
+poll_initial_ms = 50
+poll_max_ms = 150
+
+[security]
+webhook_secret = "whsec-test-secret-0123456789"
+
+[[providers]]
+name = "studio"
+kind = "mock"
+options = { video_duration_ms = 800 }
+
+[[providers]]
+name = "slow"
+kind = "mock"
+options = { video_duration_ms = 60000 }
+
+[[models]]
+name = "clip"
+provider = "studio"
+kinds = ["video"]
+task_types = ["video_generation"]
+cost_per_video_second = 0.1
+
+[[models]]
+name = "long-clip"
+provider = "slow"
+kinds = ["video"]
+task_types = ["video_generation"]
+
+[[models]]
+name = "picture"
+provider = "studio"
+kinds = ["image"]
+task_types = ["image_generation"]
+cost_per_image = 0.02
+"#;
+
+/// Calls the gateway as one user (or the admin).
+pub struct Client {
+    pub base: String,
+    pub key: String,
+    pub user_id: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    /// A new user with a `user` key.
+    pub async fn user(app: &TestApp) -> Self {
+        let (user_id, _, key) = app.create_key("user").await;
+        Self {
+            base: app.base_url.clone(),
+            key,
+            user_id,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    /// The same user on another gateway.
+    pub fn on(&self, app: &TestApp) -> Self {
+        Self {
+            base: app.base_url.clone(),
+            key: self.key.clone(),
+            user_id: self.user_id.clone(),
+            http: self.http.clone(),
+        }
+    }
+}
+
+/// Poll the task until `done(task)` holds (30 s at most).
+pub async fn wait_task(client: &Client, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let r = client
+            .get(&format!("/api/v1/ai/tasks/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let task: Value = r.json().await.unwrap();
+        if done(&task) {
+            return task;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "task never reached the state; last seen: {task}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The usage records of `endpoint` once there are `count` of them (10 s at most),
+/// checked again a moment later so an extra record would show.
+pub async fn usage_of(app: &TestApp, endpoint: &str, count: usize) -> Vec<UsageRecord> {
+    let read = || async {
+        app.db()
+            .usage()
+            .list(Page::new(500, 0), &UsageFilter::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|r| r.endpoint == endpoint)
+            .collect::<Vec<_>>()
+    };
+    let started = Instant::now();
+    loop {
+        let records = read().await;
+        if records.len() >= count {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let again = read().await;
+            assert_eq!(again.len(), count, "usage records of {endpoint}: {again:?}");
+            return again;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "expected {count} usage records of {endpoint}, found {}",
+            records.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `(event, data)` pairs of an SSE body.
+pub fn sse_events(text: &str) -> Vec<(String, Value)> {
+    text.split("\n\n")
+        .filter_map(|block| {
+            let mut event = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            (!data.is_empty()).then(|| (event, serde_json::from_str(&data).unwrap()))
+        })
+        .collect()
+}
+
+/// (status rank, progress) of a task JSON: the order events of one task must follow.
+pub fn rank(task: &Value) -> (u8, u64) {
+    let status = match task["status"].as_str().unwrap() {
+        "queued" => 0,
+        "running" => 1,
+        _ => 2,
+    };
+    (status, task["progress"].as_u64().unwrap())
+}
+
+/// A webhook receiver keeping every request it gets.
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+}
+
+impl Receiver {
+    /// Listen on 127.0.0.1; the first `fail_first` deliveries are answered 503.
+    pub async fn start(fail_first: usize) -> Self {
+        let got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
+        let seen = Arc::new(Mutex::new(0usize));
+        let log = got.clone();
+        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+            let log = log.clone();
+            let seen = seen.clone();
+            async move {
+                let mut n = seen.lock().unwrap();
+                *n += 1;
+                if *n <= fail_first {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                log.lock().unwrap().push((headers, body));
+                axum::http::StatusCode::NO_CONTENT
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url: format!("http://{addr}/hooks/task?token=abc"),
+            got,
+        }
+    }
+
+    /// What was received so far.
+    pub fn received(&self) -> Vec<(HeaderMap, Bytes)> {
+        self.got.lock().unwrap().clone()
+    }
+}
