@@ -364,3 +364,69 @@ fn migrate_and_keys_create_work_from_the_command_line() {
     assert_eq!(admin, 403, "a service key may not use admin routes");
     assert!(server.terminate().success());
 }
+
+#[test]
+fn rotate_master_key_rewraps_secrets_for_the_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("switchyard.toml"),
+        "[[providers]]\nname = \"vault\"\nkind = \"openai\"\napi_key = \"sk-literal-for-rotation-test\"\n\n[[models]]\nname = \"v\"\nprovider = \"vault\"\n",
+    )
+    .unwrap();
+    let old = "b2xkLW1hc3Rlci1rZXktMzItYnl0ZXMtbG9uZy0wMDA=";
+    let new = "bmV3LW1hc3Rlci1rZXktMzItYnl0ZXMtbG9uZy0xMTE=";
+    let out = switchyard(dir.path())
+        .arg("migrate")
+        .env("SWITCHYARD_MASTER_KEY", old)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Seeding happens on serve; start once with the old key.
+    let mut server = Server::start(
+        dir.path(),
+        &[
+            ("SWITCHYARD_MASTER_KEY", old),
+            ("SWITCHYARD_ADMIN_KEY", "sy-rotation-admin-key-01"),
+        ],
+    );
+    assert!(server.terminate().success());
+    let out = switchyard(dir.path())
+        .arg("rotate-master-key")
+        .env("SWITCHYARD_MASTER_KEY", new)
+        .env("SWITCHYARD_MASTER_KEY_PREVIOUS", old)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-wrapped 1 provider secret"));
+    // Without the old key, a rotation now finds nothing it cannot open.
+    let again = switchyard(dir.path())
+        .arg("rotate-master-key")
+        .env("SWITCHYARD_MASTER_KEY", new)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("re-wrapped 0"));
+    // With the wrong key the command refuses, naming the provider.
+    let wrong = switchyard(dir.path())
+        .arg("rotate-master-key")
+        .env(
+            "SWITCHYARD_MASTER_KEY",
+            "d3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3I=",
+        )
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("vault"));
+}
