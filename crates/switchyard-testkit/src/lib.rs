@@ -1,5 +1,6 @@
 //! Test support: [`TestApp`] starts a real gateway on an ephemeral port over a fresh
 //! SQLite or PostgreSQL database, with a known admin key, for HTTP-level tests.
+//! [`fake_runway::FakeRunway`] is a Runway API that counts what it is sent.
 
 #![allow(clippy::expect_used, clippy::panic)]
 

@@ -53,6 +53,14 @@ pub const QUOTAS_TOPIC: &str = "quotas.changed";
 /// Bus topic announcing that providers, models or groups changed.
 pub const REGISTRY_TOPIC: &str = "registry.changed";
 
+/// State that outlives a request and may be shared with other replicas: the usage
+/// queue, the message bus and the rate/quota counters.
+pub struct Shared {
+    pub usage: UsageSink,
+    pub bus: Bus,
+    pub counters: Counters,
+}
+
 impl std::ops::Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
@@ -67,11 +75,14 @@ impl AppState {
         store: Store,
         secrets: SecretBox,
         http: HttpClient,
-        usage: UsageSink,
-        bus: Bus,
-        counters: Counters,
+        shared: Shared,
         tracker: &TaskTracker,
     ) -> Self {
+        let Shared {
+            usage,
+            bus,
+            counters,
+        } = shared;
         let registry = Arc::new(Registry::with_settings(
             http.clone(),
             config.health.settings(),

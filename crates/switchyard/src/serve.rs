@@ -55,9 +55,11 @@ pub async fn start(
         store,
         secrets,
         http,
-        usage,
-        bus,
-        counters,
+        crate::app::Shared {
+            usage,
+            bus,
+            counters,
+        },
         &tracker,
     );
     state

@@ -527,3 +527,18 @@ async fn pagination_reports_totals(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_are_named_once() {
+    let app = TestApp::start(switchyard_testkit::Backend::Sqlite)
+        .await
+        .unwrap();
+    let r = app
+        .post("/api/v1/admin/teams")
+        .json(&json!({"name": "t", "colour": "red"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(json_of(r).await["error"]["param"], "colour");
+}

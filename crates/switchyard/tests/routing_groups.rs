@@ -242,3 +242,94 @@ async fn task_requests_explain_their_routing(app: TestApp) {
 }
 
 backend_tests!(task_requests_explain_their_routing);
+
+#[test]
+fn routing_and_health_settings_are_checked_with_their_paths() {
+    let env = |_: &str| None;
+    let text = r#"
+[routing]
+default_max_attempts = 0
+queue_timeout_ms = 120000
+
+[health]
+probe_interval_ms = 10
+
+[health.breaker]
+error_ratio = 1.5
+half_open_trials = 0
+window_ms = 5
+surprise = 1
+
+[[providers]]
+name = "p"
+kind = "mock"
+
+[[models]]
+name = "m"
+provider = "p"
+time_to_first_token_ms = 0
+"#;
+    let err = switchyard::config::load_str(text, &env)
+        .unwrap_err()
+        .to_string();
+    for path in [
+        "routing.default_max_attempts",
+        "routing.queue_timeout_ms",
+        "health.probe_interval_ms",
+        "health.breaker.error_ratio",
+        "health.breaker.half_open_trials",
+        "health.breaker.window_ms",
+        "health.breaker.surprise",
+        "models[0].time_to_first_token_ms",
+    ] {
+        assert!(err.contains(path), "{path} missing from:\n{err}");
+    }
+    let ok = switchyard::config::load_str(
+        "[health]\nenabled = false\n[routing]\nqueue_timeout_ms = 5\n[[providers]]\nname = \"p\"\nkind = \"mock\"\n\n\
+         [[models]]\nname = \"m\"\nprovider = \"p\"\n\n[[models]]\nname = \"v\"\nprovider = \"p\"\nkinds = [\"embedding\"]\n",
+        &env,
+    )
+    .unwrap();
+    assert!(!ok.routing.settings(&ok.health).health);
+    assert_eq!(
+        ok.models[0].capabilities,
+        [switchyard_types::Capability::Stream]
+    );
+    assert!(
+        ok.models[1].capabilities.is_empty(),
+        "only chat models stream by default"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_take_a_first_token_deadline_through_the_admin_api() {
+    let app = TestApp::start_with(Backend::Sqlite, CATALOG).await.unwrap();
+    let r = app
+        .post("/api/v1/admin/models")
+        .json(&json!({"name": "quick", "provider": "a", "time_to_first_token_ms": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["param"], "time_to_first_token_ms");
+    let r = app
+        .post("/api/v1/admin/models")
+        .json(&json!({"name": "quick", "provider": "a", "time_to_first_token_ms": 750}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let model: Value = r.json().await.unwrap();
+    assert_eq!(model["time_to_first_token_ms"], 750);
+    assert_eq!(model["capabilities"], json!(["stream"]));
+    let id = model["id"].as_str().unwrap();
+    let r = app
+        .patch(&format!("/api/v1/admin/models/{id}"))
+        .json(&json!({"time_to_first_token_ms": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<Value>().await.unwrap()["time_to_first_token_ms"].is_null());
+}

@@ -4,6 +4,7 @@
 //! after a failure, and arrive in order ending with the terminal event.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod tasks_support;
 
 use std::time::{Duration, Instant};
@@ -12,27 +13,6 @@ use serde_json::{Value, json};
 use switchyard_core::tasks::webhooks::{SIGNATURE_HEADER, verify};
 use switchyard_testkit::{Backend, TestApp};
 use tasks_support::{CATALOG, Client, Receiver, WEBHOOK_SECRET, rank, sse_events, wait_task};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = super::TestApp::start_with(super::Backend::Sqlite, super::CATALOG).await {
-                    super::$name(app).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                match super::TestApp::start_with(super::Backend::Postgres, super::CATALOG).await {
-                    Some(app) => super::$name(app).await,
-                    None => eprintln!("skipped: PostgreSQL unreachable"),
-                }
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     sse_progress_in_order_until_terminal,

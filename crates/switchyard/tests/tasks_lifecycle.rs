@@ -1,44 +1,24 @@
-//! Media tasks over HTTP against the built-in mock's video jobs, on SQLite and
+//! Video tasks over HTTP against the built-in mock's video jobs, on SQLite and
 //! PostgreSQL: the full lifecycle with cost and the one usage record, idempotent
-//! submission, cancellation, a provider job that fails, privacy between users (404,
-//! never 403), input checks, and async images with their bytes served back.
+//! submission, cancellation, a provider job that fails, one past its deadline,
+//! failover of a submission to the next provider, and privacy between users (404,
+//! never 403).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod tasks_support;
 
 use serde_json::{Value, json};
 use switchyard_testkit::{Backend, TestApp};
 use tasks_support::{CATALOG, Client, usage_of, wait_task};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = super::TestApp::start_with(super::Backend::Sqlite, super::CATALOG).await {
-                    super::$name(app).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                match super::TestApp::start_with(super::Backend::Postgres, super::CATALOG).await {
-                    Some(app) => super::$name(app).await,
-                    None => eprintln!("skipped: PostgreSQL unreachable"),
-                }
-            }
-        }
-    )*};
-}
-
 on_both_backends!(
     video_task_lifecycle,
     idempotent_submission,
     cancel_stops_the_task_and_its_job,
     a_failing_provider_job_fails_the_task,
+    a_retryable_submission_failure_moves_to_the_next_provider,
     tasks_are_private_to_their_owner,
-    bad_submissions_are_refused_with_the_field,
-    image_tasks_and_stored_media,
 );
 
 async fn video_task_lifecycle(app: TestApp) {
@@ -322,95 +302,11 @@ async fn tasks_are_private_to_their_owner(app: TestApp) {
     assert_eq!(r.status(), 401, "no key, no answer");
 }
 
-async fn bad_submissions_are_refused_with_the_field(app: TestApp) {
+async fn a_retryable_submission_failure_moves_to_the_next_provider(app: TestApp) {
     let user = Client::user(&app).await;
-    let cases = [
-        (
-            "/api/v1/ai/videos",
-            json!({"model": "clip", "prompt": "x", "callback_url": "ftp://x"}),
-            400,
-            "callback_url",
-        ),
-        (
-            "/api/v1/ai/videos",
-            json!({"model": "clip", "prompt": "  "}),
-            400,
-            "prompt",
-        ),
-        (
-            "/api/v1/ai/videos",
-            json!({"model": "clip", "prompt": "x", "duration_seconds": 0}),
-            400,
-            "duration_seconds",
-        ),
-        (
-            "/api/v1/ai/videos",
-            json!({"model": "nope", "prompt": "x"}),
-            404,
-            "model",
-        ),
-        (
-            "/api/v1/ai/videos",
-            json!({"model": "picture", "prompt": "x"}),
-            400,
-            "model",
-        ),
-        (
-            "/api/v1/ai/images",
-            json!({"model": "picture", "prompt": "x", "n": 0}),
-            400,
-            "n",
-        ),
-        (
-            "/api/v1/ai/images",
-            json!({"model": "picture", "prompt": "x", "callback_url": "https://h.test/"}),
-            400,
-            "callback_url",
-        ),
-        (
-            "/api/v1/ai/images",
-            json!({"model": "picture", "prompt": "x", "async": true, "idempotency_key": ""}),
-            400,
-            "idempotency_key",
-        ),
-    ];
-    for (path, body, status, param) in cases {
-        let r = user.post(path).json(&body).send().await.unwrap();
-        assert_eq!(r.status(), status, "{body}");
-        let err: Value = r.json().await.unwrap();
-        assert_eq!(err["error"]["param"], param, "{err}");
-    }
-    let unknown = user
-        .post("/api/v1/ai/videos")
-        .json(&json!({"model": "clip", "prompt": "x", "colour": "red"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), 400);
-    let unknown: Value = unknown.json().await.unwrap();
-    assert!(
-        unknown["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("`colour`")
-    );
-    let listed: Value = user
-        .get("/api/v1/ai/tasks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["pagination"]["total"], 0, "nothing half-written");
-}
-
-async fn image_tasks_and_stored_media(app: TestApp) {
-    let user = Client::user(&app).await;
-    let other = Client::user(&app).await;
     let r = user
-        .post("/api/v1/ai/images")
-        .json(&json!({"model": "picture", "prompt": "a red square", "n": 2, "async": true}))
+        .post("/api/v1/ai/videos")
+        .json(&json!({"model": "video-failover", "prompt": "try the next one"}))
         .send()
         .await
         .unwrap();
@@ -420,56 +316,43 @@ async fn image_tasks_and_stored_media(app: TestApp) {
         .unwrap()
         .to_string();
     let done = wait_task(&user, &id, |t| t["status"] == "succeeded").await;
-    assert_eq!(done["type"], "image_generation");
-    let images = done["result"]["images"].as_array().unwrap();
-    assert_eq!(images.len(), 2);
-    assert!(
-        images[0]["b64_json"].is_null(),
-        "bytes are stored, not kept in the task"
-    );
-    assert!((done["cost_usd"].as_f64().unwrap() - 0.04).abs() < 1e-9);
-    let url = images[0]["url"].as_str().unwrap();
-    assert!(url.starts_with("/api/v1/ai/media/"), "{url}");
-    let file = user.get(url).send().await.unwrap();
-    assert_eq!(file.status(), 200);
-    assert_eq!(file.headers()["content-type"], "image/png");
-    let png = file.bytes().await.unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(other.get(url).send().await.unwrap().status(), 404);
     assert_eq!(
-        app.get(url).send().await.unwrap().status(),
-        200,
-        "admins may fetch it"
+        done["provider"], "studio",
+        "the overloaded provider was skipped"
     );
-    usage_of(&app, "ai.images", 1).await;
-
-    // Synchronous: the bytes come back as a stored file's URL, or as base64 when asked.
-    let r = user
-        .post("/api/v1/ai/images")
-        .json(&json!({"model": "picture", "prompt": "a blue circle"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let sync: Value = r.json().await.unwrap();
-    let url = sync["images"][0]["url"].as_str().unwrap();
-    assert!(url.starts_with("/api/v1/ai/media/"));
-    assert_eq!(user.get(url).send().await.unwrap().status(), 200);
-    assert_eq!(sync["provider"], "studio");
-    let b64: Value = user
-        .post("/api/v1/ai/images")
-        .json(&json!({"prompt": "a green dot", "response_format": "b64_json"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(done["model"], "clip");
     assert!(
-        b64["images"][0]["b64_json"]
-            .as_str()
-            .unwrap()
-            .starts_with("iVBOR")
+        (done["cost_usd"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "{done}"
     );
-    assert_eq!(b64["model"], "picture", "the default image model");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_past_its_deadline_fails() {
+    let toml = CATALOG.replace("poll_max_ms = 150", "poll_max_ms = 150\ndeadline_ms = 1500");
+    let app = TestApp::start_with(Backend::Sqlite, &toml).await.unwrap();
+    let user = Client::user(&app).await;
+    let r = user
+        .post("/api/v1/ai/videos")
+        .json(&json!({"model": "long-clip", "prompt": "takes a minute"}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed = wait_task(&user, &id, |t| t["status"] == "failed").await;
+    assert!(
+        failed["error"].as_str().unwrap().contains("deadline"),
+        "{failed}"
+    );
+    let took = failed["finished_at"].as_i64().unwrap() - failed["created_at"].as_i64().unwrap();
+    assert!(took >= 1500, "not before the deadline: {took} ms");
+    let usage = usage_of(&app, "ai.videos", 1).await;
+    assert_eq!(
+        usage[0].error_kind,
+        Some(switchyard_types::ErrorKind::Timeout)
+    );
+    assert_eq!(usage[0].cost_usd, 0.0);
 }

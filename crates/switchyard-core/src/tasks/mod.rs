@@ -16,6 +16,7 @@ mod manager;
 mod poller;
 mod recovery;
 pub mod webhooks;
+mod writes;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -9,16 +9,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use switchyard_providers::VideoProvider;
 use switchyard_types::media::{ImageRequest, JobState, JobStatus, VideoRequest};
 use switchyard_types::{ErrorKind, Identity, Role, Task, TaskStatus, now_millis};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use super::Shared;
 use super::manager::{MediaRequest, cost_of, estimate_cost, millis};
 use super::recovery::{Resume, resume_point};
-use super::{Shared, events};
+use super::writes::{Halted, fail, finish, save, wait};
 use crate::llm::LlmError;
 use crate::media::MediaService;
 
@@ -27,11 +28,14 @@ const SUBMIT_ROUNDS: u32 = 3;
 /// Longest a cancel forwarded to a provider may take.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Why driving stopped before the task finished.
-struct Halted;
-
 /// Drive `task` until it finishes or `halt` fires.
 pub(crate) async fn drive(shared: &Arc<Shared>, mut task: Task, halt: &CancellationToken) {
+    let late = task.deadline_at.is_some_and(|d| d <= now_millis());
+    if late && resume_point(&task) != Resume::Poll {
+        let message = "the task did not start before its deadline".to_string();
+        let _ = fail(shared, &mut task, message, Some(ErrorKind::Timeout)).await;
+        return;
+    }
     let _ = match resume_point(&task) {
         Resume::Generate => images(shared, &mut task).await,
         Resume::Submit => match submit(shared, &mut task, halt).await {
@@ -187,7 +191,7 @@ async fn poll(
             cancel_at_provider(shared, &provider, &job).await;
             let message = format!(
                 "the provider job did not finish within the deadline ({} s)",
-                settings.deadline.as_secs()
+                (deadline - task.created_at) / 1000
             );
             return fail(shared, task, message, Some(ErrorKind::Timeout)).await;
         }
@@ -305,92 +309,6 @@ fn actual_cost(shared: &Shared, task: &Task) -> f64 {
         entry.provider.provider.free_tier,
         &MediaRequest::Video(request),
     )
-}
-
-async fn fail(
-    shared: &Arc<Shared>,
-    task: &mut Task,
-    error: String,
-    kind: Option<ErrorKind>,
-) -> Result<(), Halted> {
-    finish(
-        shared,
-        task,
-        TaskStatus::Failed,
-        None,
-        Some(error),
-        0.0,
-        kind,
-    )
-    .await
-}
-
-/// The terminal transition: persisted only while we hold the lease of the unfinished
-/// task; then the usage record and the terminal event. Lost: someone else finished it.
-async fn finish(
-    shared: &Arc<Shared>,
-    task: &mut Task,
-    status: TaskStatus,
-    result: Option<Value>,
-    error: Option<String>,
-    cost: f64,
-    kind: Option<ErrorKind>,
-) -> Result<(), Halted> {
-    task.status = status;
-    if status == TaskStatus::Succeeded {
-        task.progress = 100;
-    }
-    task.result = result;
-    task.error = error;
-    task.cost_usd = Some(cost);
-    task.finished_at = Some(now_millis());
-    task.lease_owner = None;
-    task.lease_expires_at = None;
-    let Some(saved) = save_owned(shared, task).await else {
-        return Err(Halted);
-    };
-    *task = saved;
-    events::account(shared, task, kind);
-    Ok(())
-}
-
-/// Save a non-terminal change and announce it; `Halted` when the task is no longer ours.
-async fn save(shared: &Arc<Shared>, task: &mut Task) -> Result<(), Halted> {
-    let saved = save_owned(shared, task).await.ok_or(Halted)?;
-    *task = saved;
-    Ok(())
-}
-
-/// `save_owned`, retried through database hiccups for up to half a lease, then
-/// announced. `None` when the task is no longer ours (or the database stayed away).
-async fn save_owned(shared: &Arc<Shared>, task: &Task) -> Option<Task> {
-    let give_up = tokio::time::Instant::now() + shared.settings.lease / 2;
-    let mut delay = Duration::from_millis(50);
-    loop {
-        match shared.store.tasks().save_owned(task, &shared.owner).await {
-            Ok(Some(saved)) => {
-                events::announce(shared, &saved).await;
-                return Some(saved);
-            }
-            Ok(None) => return None,
-            Err(error) if tokio::time::Instant::now() + delay < give_up => {
-                tracing::warn!(%error, task_id = %task.id, "cannot save task progress; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
-            }
-            Err(error) => {
-                tracing::error!(%error, task_id = %task.id, "cannot save task progress; leaving it to the next lease");
-                return None;
-            }
-        }
-    }
-}
-
-async fn wait(halt: &CancellationToken, delay: Duration) -> Result<(), Halted> {
-    tokio::select! {
-        () = tokio::time::sleep(delay) => Ok(()),
-        () = halt.cancelled() => Err(Halted),
-    }
 }
 
 /// The provider's video adapter in the current registry snapshot, by provider name.

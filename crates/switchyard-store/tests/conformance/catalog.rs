@@ -259,6 +259,7 @@ async fn model_crud_and_prices(store: Store) {
         cost_per_video_second: Some(0.1 + 0.2),
     };
     new.quality_tier = 2;
+    new.time_to_first_token_ms = Some(1_500);
     let created = models.create(&new).await.unwrap();
     assert_eq!(created.provider, "openai");
     assert_eq!(created.provider_id, openai.id);
@@ -273,6 +274,7 @@ async fn model_crud_and_prices(store: Store) {
     );
     assert_eq!(created.pricing, new.pricing);
     assert_eq!(created.quality_tier, 2);
+    assert_eq!(created.time_to_first_token_ms, Some(1_500));
     assert!(created.enabled);
     assert_eq!(
         models.get(&created.id).await.unwrap().as_ref(),
@@ -311,9 +313,11 @@ async fn model_crud_and_prices(store: Store) {
         capabilities: Some(vec![]),
         enabled: Some(false),
         quality_tier: Some(5),
+        time_to_first_token_ms: Some(Some(250)),
         ..ModelPatch::default()
     };
     let updated = models.update(&created.id, &patch).await.unwrap().unwrap();
+    assert_eq!(updated.time_to_first_token_ms, Some(250));
     assert_eq!(updated.pricing.cached_input_cost_per_mtok, None);
     assert_eq!(updated.pricing.cost_per_image, Some(0.04));
     assert_eq!(updated.pricing.output_cost_per_mtok, 0.6);
@@ -338,6 +342,10 @@ async fn model_crud_and_prices(store: Store) {
     assert_eq!(upserted.id, created.id);
     assert_eq!(upserted.created_at, created.created_at);
     assert_eq!(upserted.context_window, 4_096);
+    assert_eq!(
+        upserted.time_to_first_token_ms, None,
+        "upsert rewrites it too"
+    );
     assert_eq!(upserted.pricing, Pricing::default());
     assert!(upserted.enabled);
 

@@ -257,6 +257,9 @@ async fn report_totals_groups_and_percentiles(store: Store) {
     );
 }
 
+/// Sets one or more fields of a filter.
+type SetFilter<'a> = &'a dyn Fn(&mut UsageFilter);
+
 async fn report_filters_and_truncation(store: Store) {
     seeded(&store).await;
     let total = |filter: UsageFilter| {
@@ -286,7 +289,7 @@ async fn report_filters_and_truncation(store: Store) {
         u1(f);
         beta(f);
     };
-    let cases: [(&dyn Fn(&mut UsageFilter), u64); 8] = [
+    let cases: [(SetFilter<'_>, u64); 8] = [
         (&k2, 4),
         (&u1, 20),
         (&t2, 4),

@@ -35,6 +35,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 .and_then(|rest| rest.split('`').next());
             let field = match (named, path.as_str()) {
                 (Some(name), ".") => name.to_string(),
+                // Unknown fields are reported at their own path already.
+                (Some(name), here) if here == name || here.ends_with(&format!(".{name}")) => {
+                    here.to_string()
+                }
                 (Some(name), parent) => format!("{parent}.{name}"),
                 (None, ".") => {
                     return ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message);

@@ -1,7 +1,13 @@
 //! Shared by the `tasks_*` tests: a catalog with quick and slow mock video providers, a
 //! client acting as one user, waiting for a task's state, the usage records of an
 //! endpoint, SSE parsing and a webhook receiver that keeps what it is sent.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unused_macros,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +18,29 @@ use serde_json::Value;
 use switchyard_store::{Page, UsageFilter};
 use switchyard_testkit::TestApp;
 use switchyard_types::UsageRecord;
+
+/// One `#[tokio::test]` per backend (`<name>::sqlite`, `<name>::postgres`) for each
+/// `async fn name(app: TestApp)`, the gateway started with the file's `CATALOG`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = super::TestApp::start_with(super::Backend::Sqlite, super::CATALOG).await {
+                    super::$name(app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match super::TestApp::start_with(super::Backend::Postgres, super::CATALOG).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("skipped: PostgreSQL unreachable"),
+                }
+            }
+        }
+    )*};
+}
 
 /// The webhook secret of the catalog.
 pub const WEBHOOK_SECRET: &str = "whsec-test-secret-0123456789";
@@ -49,6 +78,21 @@ name = "long-clip"
 provider = "slow"
 kinds = ["video"]
 task_types = ["video_generation"]
+
+[[providers]]
+name = "broken"
+kind = "mock"
+options = { error_rate = 1.0, error_status = 503, error_kind = "overloaded" }
+
+[[models]]
+name = "broken-clip"
+provider = "broken"
+kinds = ["video"]
+
+[[groups]]
+name = "video-failover"
+strategy = "priority"
+members = [{ model = "broken-clip", priority = 0 }, { model = "clip", priority = 1 }]
 
 [[models]]
 name = "picture"
