@@ -120,6 +120,7 @@ impl AppState {
                 usage: usage.clone(),
                 http: task_http,
                 owner: instance_id.clone(),
+                governor: governor.clone(),
             },
             config
                 .tasks

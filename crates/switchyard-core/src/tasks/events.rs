@@ -135,6 +135,11 @@ pub(crate) fn account(shared: &Shared, task: &Task, error_kind: Option<ErrorKind
     let finished = task
         .finished_at
         .unwrap_or_else(switchyard_types::now_millis);
+    let governor = shared.governor.clone();
+    let settled = task.clone();
+    shared
+        .tracker
+        .spawn(async move { governor.settle_task(&settled).await });
     shared.usage.record(UsageRecord {
         id: uuid::Uuid::now_v7().to_string(),
         request_id: task.request_id.clone().unwrap_or_else(|| task.id.clone()),

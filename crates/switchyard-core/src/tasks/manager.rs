@@ -72,8 +72,12 @@ impl TaskManager {
         }
         let served = self.shared.llm.preview(model, kind, identity)?;
         let estimate = estimate_cost(&served, &submission.request);
-        // Budget reservation hook: once governance offers reserve/settle for a cost,
-        // reserve `estimate` here and settle it when the task finishes.
+        // Reserved now, settled with the actual cost when the task ends (on any replica).
+        self.shared
+            .governor
+            .admit_cost(identity, model, estimate)
+            .await
+            .map_err(|r| TaskError::Refused(Box::new(r)))?;
         let new = NewTask {
             user_id: Some(identity.user_id.clone()),
             key_id: Some(identity.key_id.clone()),

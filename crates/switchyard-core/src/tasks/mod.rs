@@ -100,6 +100,9 @@ pub enum TaskError {
         field: &'static str,
         message: String,
     },
+    /// A quota or budget cannot cover the task's estimated cost.
+    #[error("{}", .0.message)]
+    Refused(Box<crate::governance::Refusal>),
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error(transparent)]
@@ -119,6 +122,8 @@ pub struct TaskDeps {
     pub http: switchyard_providers::HttpClient,
     /// This process's id: the owner name of its leases.
     pub owner: String,
+    /// Reserves a task's estimated cost at submission and settles it at the end.
+    pub governor: Arc<crate::governance::Governor>,
 }
 
 /// Submit, read, list and cancel tasks; runs the executor once started. Cheap to clone.
@@ -135,6 +140,7 @@ pub(crate) struct Shared {
     pub llm: Arc<LlmService>,
     pub media: MediaService,
     pub usage: UsageSink,
+    pub governor: Arc<crate::governance::Governor>,
     pub owner: String,
     pub settings: TaskSettings,
     pub webhooks: webhooks::Webhooks,
@@ -167,6 +173,7 @@ impl TaskManager {
                 llm: deps.llm,
                 media: deps.media,
                 usage: deps.usage,
+                governor: deps.governor,
                 owner: deps.owner,
                 settings,
                 webhooks,

@@ -87,6 +87,7 @@ pub fn task_error(e: TaskError) -> ApiError {
         },
         TaskError::Invalid { field, message } => ApiError::field(field, message),
         TaskError::Llm(e) => ApiError::from(e),
+        TaskError::Refused(r) => ApiError::from(*r),
         TaskError::Media(e) => ApiError::internal(e),
         TaskError::Store(e) => ApiError::from(e),
     }
