@@ -100,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            telemetry::init(&config.log);
+            let _log = telemetry::init(&config.log);
             serve::run(config).await?;
             Ok(0)
         }
@@ -109,7 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            telemetry::init(&config.log);
+            let _log = telemetry::init(&config.log);
             bootstrap::open_store(&config).await?.close().await;
             println!("migrations applied");
             Ok(0)

@@ -7,8 +7,13 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::config::{LogConfig, LogFormat};
 
+/// Keeps the background log writer alive; drop it last so queued lines are flushed.
+pub type LogGuard = Option<tracing_appender::non_blocking::WorkerGuard>;
+
 /// Install the global subscriber; a bad filter falls back to `info` with a warning.
-pub fn init(log: &LogConfig) {
+/// Lines are written by a background thread in batches (never dropped: a full buffer
+/// makes the logging call wait), so request handlers do not pay a write syscall each.
+pub fn init(log: &LogConfig) -> LogGuard {
     let (filter, bad_filter) = match EnvFilter::try_new(&log.filter) {
         Ok(f) => (f, false),
         Err(_) => (EnvFilter::new("info"), true),
@@ -18,8 +23,12 @@ pub fn init(log: &LogConfig) {
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stdout().is_terminal(),
     };
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_span_events(FmtSpan::NONE);
     let installed = if json {
         builder
@@ -33,6 +42,7 @@ pub fn init(log: &LogConfig) {
     if installed.is_ok() && bad_filter {
         tracing::warn!(filter = %log.filter, "invalid log filter, using `info`");
     }
+    installed.is_ok().then_some(guard)
 }
 
 /// Replaces configured patterns (PII, things that look like keys) with `[REDACTED]`
