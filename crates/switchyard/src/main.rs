@@ -2,11 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc: measured on the load harness, glibc malloc/free took ~11% of the CPU and
-/// fragmented under load; mimalloc is faster and keeps resident memory flatter.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() {
     let cli = switchyard::cli::Cli::parse();
