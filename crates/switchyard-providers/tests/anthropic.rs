@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use switchyard_providers::anthropic::{AnthropicOptions, JsonMode, convert, surface, wire};
 use switchyard_providers::{BuildError, ChatProvider, HttpClient, ProviderError, Target, build};
 use switchyard_types::chat::{
-    ChatRequest, ContentPart, FinishReason, Message, MessageRole, ResponseFormat, StreamEvent,
-    Tool, ToolCall, ToolChoice, Usage, UsageSource,
+    ChatRequest, ContentPart, FinishReason, Message, MessageRole, Reasoning, ReasoningEffort,
+    ResponseFormat, StreamEvent, Tool, ToolCall, ToolChoice, Usage, UsageSource,
 };
 use switchyard_types::{ErrorKind, Provider, ProviderKind, Secret};
 
@@ -841,4 +841,79 @@ fn stream_events_serialize_as_anthropic_sends_them() {
     let unknown: wire::StreamEvent =
         serde_json::from_str(r#"{"type":"future_event","x":1}"#).unwrap();
     assert_eq!(unknown, wire::StreamEvent::Unknown);
+}
+
+#[test]
+fn cache_control_and_thinking_survive_the_canonical_model() {
+    let schema = json!({"type":"object","properties":{"city":{"type":"string"}}});
+    let sent = json!({
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "system": [
+            {"type": "text", "text": "You are terse."},
+            {"type": "text", "text": "Reference text.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+        ],
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "Document A", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Summarise it."}
+            ]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Done."}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "Shorter.", "cache_control": {"type": "ephemeral"}}
+            ]}
+        ],
+        "tools": [
+            {"name": "get_weather", "description": "Weather", "input_schema": schema},
+            {"name": "get_time", "input_schema": schema, "cache_control": {"type": "ephemeral"}}
+        ],
+        "thinking": {"type": "enabled", "budget_tokens": 4096}
+    });
+    let canonical =
+        surface::to_canonical_request(serde_json::from_value(sent.clone()).unwrap()).unwrap();
+    // The marked block that did not end its turn now ends a canonical message.
+    assert_eq!(canonical.messages.len(), 6);
+    assert_eq!(
+        serde_json::to_value(&canonical.cache_breakpoints).unwrap(),
+        json!([
+            {"at": {"kind": "message", "index": 1}, "ttl": "1h"},
+            {"at": {"kind": "message", "index": 2}},
+            {"at": {"kind": "message", "index": 5}},
+            {"at": {"kind": "tool", "index": 1}}
+        ])
+    );
+    assert_eq!(
+        canonical.reasoning,
+        Some(Reasoning {
+            effort: None,
+            budget_tokens: Some(4096)
+        })
+    );
+    let back = convert::request(T, &canonical, &AnthropicOptions::default(), false).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), sent);
+
+    // An effort level becomes a budget; max_tokens grows past it; sampling knobs go.
+    let mut req = ask("hi");
+    req.max_output_tokens = Some(1000);
+    req.temperature = Some(0.2);
+    req.reasoning = Some(Reasoning {
+        effort: Some(ReasoningEffort::High),
+        budget_tokens: None,
+    });
+    let w = convert::request(T, &req, &AnthropicOptions::default(), false).unwrap();
+    assert_eq!(
+        serde_json::to_value(&w.thinking).unwrap(),
+        json!({"type": "enabled", "budget_tokens": 16384})
+    );
+    assert_eq!((w.max_tokens, w.temperature), (17384, None));
+    req.reasoning = Some(Reasoning {
+        effort: None,
+        budget_tokens: Some(0),
+    });
+    let w = convert::request(T, &req, &AnthropicOptions::default(), false).unwrap();
+    assert_eq!(
+        serde_json::to_value(&w.thinking).unwrap(),
+        json!({"type": "disabled"})
+    );
+    assert_eq!((w.max_tokens, w.temperature), (1000, Some(0.2)));
 }

@@ -11,8 +11,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use switchyard_providers::{Adapters, EventStream, HttpClient, ProviderError, Target, build};
 use switchyard_types::chat::{
-    ChatRequest, ContentPart, EmbeddingRequest, FinishReason, Message, MessageRole, ResponseFormat,
-    StreamEvent, Tool, ToolCall, ToolChoice, Usage, UsageSource,
+    CacheBreakpoint, CacheTarget, ChatRequest, ContentPart, EmbeddingRequest, FinishReason,
+    Message, MessageRole, Reasoning, ReasoningEffort, ResponseFormat, StreamEvent, Tool, ToolCall,
+    ToolChoice, Usage, UsageSource,
 };
 use switchyard_types::media::{ImageFormat, ImageRequest};
 use switchyard_types::{ErrorKind, Provider, ProviderKind, Secret};
@@ -649,6 +650,8 @@ async fn a_full_request_is_translated_to_gemini_faithfully() {
         "additionalProperties": false
     });
     let req = ChatRequest {
+        reasoning: None,
+        cache_breakpoints: Vec::new(),
         model: "gemini-flash".into(),
         messages: vec![
             Message::text(MessageRole::System, "You are terse."),
@@ -1016,4 +1019,50 @@ async fn configuration_key_and_urls() {
             "{bad}"
         );
     }
+}
+
+#[tokio::test]
+async fn reasoning_becomes_the_thinking_budget() {
+    let cases = [
+        (Some((None, Some(2048))), json!({"thinkingBudget": 2048})),
+        (
+            Some((Some(ReasoningEffort::Medium), None)),
+            json!({"thinkingBudget": 4096}),
+        ),
+        (Some((None, Some(0))), json!({"thinkingBudget": 0})),
+        (Some((None, None)), json!({"thinkingBudget": -1})),
+    ];
+    for (reasoning, config) in cases {
+        let upstream = MockUpstream::start(vec![google_json(200, &fixture("text.json"))]).await;
+        let chat = gemini(&upstream, json!({"thinking_budget": 512}))
+            .chat
+            .unwrap();
+        let mut req = ask("Hello");
+        req.reasoning = reasoning.map(|(effort, budget_tokens)| Reasoning {
+            effort,
+            budget_tokens,
+        });
+        // Cache hints are not sent: Gemini caches prefixes implicitly.
+        req.cache_breakpoints = vec![CacheBreakpoint {
+            at: CacheTarget::Message { index: 0 },
+            ttl: None,
+        }];
+        chat.chat(T, &req).await.unwrap();
+        let sent = only(&upstream).json();
+        assert_eq!(sent["generationConfig"], json!({"thinkingConfig": config}));
+        assert_eq!(
+            sent["contents"],
+            json!([{"role": "user", "parts": [{"text": "Hello"}]}])
+        );
+    }
+    // Without a request setting, the provider's configured budget applies.
+    let upstream = MockUpstream::start(vec![google_json(200, &fixture("text.json"))]).await;
+    let chat = gemini(&upstream, json!({"thinking_budget": 512}))
+        .chat
+        .unwrap();
+    chat.chat(T, &ask("Hello")).await.unwrap();
+    assert_eq!(
+        only(&upstream).json()["generationConfig"],
+        json!({"thinkingConfig": {"thinkingBudget": 512}})
+    );
 }

@@ -102,6 +102,8 @@ async fn stream_items(adapters: &Adapters) -> Vec<Result<StreamEvent, ProviderEr
 
 fn full_request() -> ChatRequest {
     ChatRequest {
+        reasoning: None,
+        cache_breakpoints: Vec::new(),
         model: "llama".into(),
         messages: vec![
             Message::text(MessageRole::System, "You are terse."),

@@ -13,7 +13,7 @@ use switchyard_providers::openai::{convert, inbound, wire};
 use switchyard_providers::{Adapters, EventStream, HttpClient, ProviderError, Target, build};
 use switchyard_types::chat::{
     ChatRequest, ChatResponse, ContentPart, EmbeddingRequest, FinishReason, Message, MessageRole,
-    ResponseFormat, StreamEvent, Tool, ToolCall, ToolChoice, Usage, UsageSource,
+    Reasoning, ResponseFormat, StreamEvent, Tool, ToolCall, ToolChoice, Usage, UsageSource,
 };
 use switchyard_types::media::{ImageFormat, ImageRequest};
 use switchyard_types::{ErrorKind, Provider, ProviderKind, Secret};
@@ -75,6 +75,8 @@ fn weather_tool() -> Tool {
 /// A request using every field the canonical model carries.
 fn full_request() -> ChatRequest {
     ChatRequest {
+        reasoning: None,
+        cache_breakpoints: Vec::new(),
         model: "gpt-4o".into(),
         messages: vec![
             Message::text(MessageRole::System, "You are terse."),
@@ -773,4 +775,34 @@ async fn gpt_image_1_is_always_base64_and_reports_usage() {
             ..Usage::default()
         })
     );
+}
+
+#[test]
+fn reasoning_becomes_reasoning_effort_for_openai_only() {
+    let mut req = ask("think");
+    for (reasoning, sent) in [
+        (Reasoning::from_effort_name("medium"), Some("medium")),
+        (
+            Some(Reasoning {
+                effort: None,
+                budget_tokens: Some(20_000),
+            }),
+            Some("high"),
+        ),
+        (Reasoning::from_effort_name("none"), None),
+        (None, None),
+    ] {
+        req.reasoning = reasoning;
+        let w = convert::chat_request("o3", &req, &convert::Flavor::openai(), false);
+        assert_eq!(
+            serde_json::to_value(&w).unwrap().get("reasoning_effort"),
+            sent.map(|s| json!(s)).as_ref()
+        );
+        let w = convert::chat_request("o3", &req, &convert::Flavor::compatible(), false);
+        assert_eq!(w.reasoning_effort, None);
+    }
+    // And back: an OpenAI wire request's reasoning_effort is canonical reasoning.
+    req.reasoning = Reasoning::from_effort_name("low");
+    let w = convert::chat_request("o3", &req, &convert::Flavor::openai(), false);
+    assert_eq!(inbound::chat_request(w).reasoning, req.reasoning);
 }

@@ -140,6 +140,111 @@ pub struct ChatRequest {
     /// The end user on whose behalf the request is made (for provider abuse tracking).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// How much the model should reason before answering; `None` leaves it to the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<Reasoning>,
+    /// Prompt-cache breakpoints (Anthropic's `cache_control`). Only adapters with explicit
+    /// prompt caching use them; OpenAI and Gemini cache prefixes automatically and ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_breakpoints: Vec<CacheBreakpoint>,
+}
+
+/// A request's reasoning ("thinking") setting. Adapters take `budget_tokens` if the
+/// provider counts in tokens and `effort` if it counts in levels, converting the other
+/// one when only that is given. `budget_tokens: Some(0)` turns reasoning off; both `None`
+/// means reasoning on at the provider's own (adaptive) depth.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Reasoning {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<ReasoningEffort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_tokens: Option<u32>,
+}
+
+impl Reasoning {
+    /// An OpenAI-style `reasoning_effort` name: `none` turns reasoning off, `minimal`
+    /// counts as low and `xhigh` as high; `None` for an unknown name.
+    pub fn from_effort_name(name: &str) -> Option<Self> {
+        let effort = match name {
+            "none" => {
+                return Some(Self {
+                    effort: None,
+                    budget_tokens: Some(0),
+                });
+            }
+            "minimal" | "low" => ReasoningEffort::Low,
+            "medium" => ReasoningEffort::Medium,
+            "high" | "xhigh" => ReasoningEffort::High,
+            _ => return None,
+        };
+        Some(Self {
+            effort: Some(effort),
+            budget_tokens: None,
+        })
+    }
+}
+
+/// A coarse reasoning level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningEffort {
+    Low,
+    Medium,
+    High,
+}
+
+impl ReasoningEffort {
+    /// The token budget that stands for this level (low 1024, medium 4096, high 16384).
+    pub fn budget_tokens(self) -> u32 {
+        match self {
+            Self::Low => 1024,
+            Self::Medium => 4096,
+            Self::High => 16384,
+        }
+    }
+
+    /// The level a token budget falls into (below 4096 low, below 16384 medium, else high).
+    pub fn from_budget(budget_tokens: u32) -> Self {
+        match budget_tokens {
+            0..4096 => Self::Low,
+            4096..16384 => Self::Medium,
+            _ => Self::High,
+        }
+    }
+
+    /// The level's wire name (`low`, `medium`, `high`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// A prompt-cache breakpoint: the prompt up to and including `at` may be cached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheBreakpoint {
+    pub at: CacheTarget,
+    /// The cache entry's lifetime as the client gave it (Anthropic: `5m` or `1h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+/// Where a cache breakpoint sits: after the last content block of
+/// `messages[index]` (system messages included), or after `tools[index]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CacheTarget {
+    Message { index: usize },
+    Tool { index: usize },
+}
+
+impl ChatRequest {
+    /// The breakpoint placed on `target`, if any.
+    pub fn cache_breakpoint(&self, target: CacheTarget) -> Option<&CacheBreakpoint> {
+        self.cache_breakpoints.iter().find(|b| b.at == target)
+    }
 }
 
 /// Why generation stopped.

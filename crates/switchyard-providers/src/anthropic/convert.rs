@@ -1,15 +1,18 @@
 //! Canonical request → Anthropic Messages request, and Anthropic response → canonical.
 //! System messages are lifted to `system`; tool results become `tool_result` blocks in a
 //! user turn; consecutive same-role turns are merged; `response_format` is emulated with a
-//! system instruction unless the provider opts into `output_config`.
+//! system instruction unless the provider opts into `output_config`. Cache breakpoints
+//! become `cache_control` on the block that ends their message (or on their tool); the
+//! canonical `reasoning` becomes `thinking`.
 
 use serde_json::{Value, json};
 use switchyard_types::ErrorKind;
 use switchyard_types::chat::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, ResponseFormat,
-    ToolCall, ToolChoice, Usage, UsageSource,
+    CacheTarget, ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole,
+    ResponseFormat, ToolCall, ToolChoice, Usage, UsageSource,
 };
 
+use super::hints::{cache_control, set_cache_control, thinking};
 use super::wire::{self, ContentBlock, Role};
 use super::{AnthropicOptions, JsonMode};
 use crate::{ProviderError, Target};
@@ -34,16 +37,24 @@ pub fn request(
 ) -> Result<wire::MessagesRequest, ProviderError> {
     let mut system = Vec::new();
     let mut messages: Vec<wire::Message> = Vec::new();
-    for message in &req.messages {
-        let (role, blocks) = match message.role {
+    for (index, message) in req.messages.iter().enumerate() {
+        let cache = req.cache_breakpoint(CacheTarget::Message { index });
+        let (role, mut blocks) = match message.role {
             MessageRole::System => {
+                let before = system.len();
                 system.extend(texts(&message.content).map(ContentBlock::text));
+                if let (Some(bp), true) = (cache, system.len() > before) {
+                    set_cache_control(system.last_mut(), bp);
+                }
                 continue;
             }
             MessageRole::User => (Role::User, user_blocks(&message.content)?),
             MessageRole::Assistant => (Role::Assistant, assistant_blocks(message)?),
             MessageRole::Tool => (Role::User, vec![tool_result(message)?]),
         };
+        if let Some(bp) = cache {
+            set_cache_control(blocks.last_mut(), bp);
+        }
         if blocks.is_empty() {
             continue;
         }
@@ -83,7 +94,8 @@ pub fn request(
     let tools: Vec<wire::ToolDefinition> = req
         .tools
         .iter()
-        .map(|t| wire::ToolDefinition {
+        .enumerate()
+        .map(|(index, t)| wire::ToolDefinition {
             kind: None,
             name: t.name.clone(),
             description: t.description.clone(),
@@ -92,7 +104,9 @@ pub fn request(
             } else {
                 t.parameters.clone()
             },
-            cache_control: None,
+            cache_control: req
+                .cache_breakpoint(CacheTarget::Tool { index })
+                .map(cache_control),
         })
         .collect();
     // Anthropic refuses a tool_choice without tools.
@@ -101,25 +115,44 @@ pub fn request(
         .as_ref()
         .filter(|_| !tools.is_empty())
         .map(tool_choice);
+    let mut max_tokens = req.max_output_tokens.unwrap_or(options.default_max_tokens);
+    let thinking = req.reasoning.as_ref().map(thinking);
+    if let Some(wire::ThinkingConfig::Enabled { budget_tokens }) = thinking {
+        // The budget counts against max_tokens and must stay below it: keep the
+        // requested room for the answer on top of the budget.
+        if max_tokens <= budget_tokens {
+            max_tokens = max_tokens.saturating_add(budget_tokens);
+        }
+    }
+    // Thinking refuses a non-default temperature or top_p, so they are left out.
+    let thinking_on = matches!(
+        thinking,
+        Some(wire::ThinkingConfig::Enabled { .. } | wire::ThinkingConfig::Adaptive)
+    );
     Ok(wire::MessagesRequest {
         model: target.upstream_model.to_string(),
-        max_tokens: req.max_output_tokens.unwrap_or(options.default_max_tokens),
+        max_tokens,
         messages,
         system: system_prompt(system),
         tools,
         tool_choice,
         // Anthropic accepts 0–1 (OpenAI-style clients may send up to 2).
-        temperature: req.temperature.map(|t| t.clamp(0.0, 1.0)),
+        temperature: req
+            .temperature
+            .filter(|_| !thinking_on)
+            .map(|t| t.clamp(0.0, 1.0)),
         // Current models refuse `temperature` and `top_p` together ("use only one");
         // OpenAI-style clients often send both, so `temperature` wins.
-        top_p: req.top_p.filter(|_| req.temperature.is_none()),
+        top_p: req
+            .top_p
+            .filter(|_| req.temperature.is_none() && !thinking_on),
         top_k: None,
         stop_sequences: req.stop.clone(),
         stream: stream.then_some(true),
         metadata: req.user.as_ref().map(|u| wire::Metadata {
             user_id: Some(u.clone()),
         }),
-        thinking: None,
+        thinking,
         output_config,
     })
 }
@@ -135,7 +168,11 @@ fn system_prompt(mut blocks: Vec<ContentBlock>) -> Option<wire::SystemPrompt> {
     match blocks.len() {
         0 => None,
         1 => match blocks.pop() {
-            Some(ContentBlock::Text { text, .. }) => Some(wire::SystemPrompt::Text(text)),
+            Some(ContentBlock::Text {
+                text,
+                cache_control: None,
+                ..
+            }) => Some(wire::SystemPrompt::Text(text)),
             other => other.map(|b| wire::SystemPrompt::Blocks(vec![b])),
         },
         _ => Some(wire::SystemPrompt::Blocks(blocks)),

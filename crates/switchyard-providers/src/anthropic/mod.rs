@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod errors;
+pub mod hints;
 pub mod stream;
 pub mod surface;
 pub mod wire;

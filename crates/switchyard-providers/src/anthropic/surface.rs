@@ -1,12 +1,15 @@
 //! The reverse direction, for the gateway's Anthropic-format client surface: a Messages
 //! request → canonical request, and a canonical response or usage → Messages response.
-//! Fields the canonical model cannot hold (`top_k`, `thinking`, `cache_control`,
-//! `is_error`, server tools' results) are dropped; server tool definitions are refused.
+//! `cache_control` becomes a canonical cache breakpoint (a user turn is split after a
+//! marked block that is not its last, so the breakpoint ends a canonical message; on an
+//! assistant turn it moves to the turn's last block) and `thinking` the canonical
+//! `reasoning`. Fields the canonical model cannot hold (`top_k`, `is_error`, server
+//! tools' results) are dropped; server tool definitions are refused.
 
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, ResponseFormat,
-    Tool, ToolCall, ToolChoice, Usage,
+    CacheBreakpoint, CacheTarget, ChatRequest, ChatResponse, ContentPart, FinishReason, Message,
+    MessageRole, Reasoning, ResponseFormat, Tool, ToolCall, ToolChoice, Usage,
 };
 
 use super::convert::REDACTED_THINKING_PREFIX;
@@ -23,26 +26,35 @@ pub struct InvalidRequest {
 /// Translate a client's Messages request into the canonical request.
 pub fn to_canonical_request(req: wire::MessagesRequest) -> Result<ChatRequest, InvalidRequest> {
     let mut messages = Vec::new();
+    let mut cache = Vec::new();
     match req.system {
         Some(wire::SystemPrompt::Text(text)) => {
             messages.push(Message::text(MessageRole::System, text));
         }
-        Some(wire::SystemPrompt::Blocks(blocks)) => messages.extend(
-            blocks
-                .into_iter()
-                .filter_map(|b| match b {
-                    ContentBlock::Text { text, .. } => Some(text),
-                    _ => None,
-                })
-                .map(|text| Message::text(MessageRole::System, text)),
-        ),
+        Some(wire::SystemPrompt::Blocks(blocks)) => {
+            for block in blocks {
+                if let ContentBlock::Text {
+                    text,
+                    cache_control,
+                    ..
+                } = block
+                {
+                    messages.push(Message::text(MessageRole::System, text));
+                    mark(&mut cache, cache_control.as_ref(), &messages);
+                }
+            }
+        }
         None => {}
     }
     for message in req.messages {
         let blocks = message.content.into_blocks();
         match message.role {
-            Role::User => user_messages(blocks, &mut messages),
-            Role::Assistant => messages.push(assistant_message(blocks)),
+            Role::User => user_messages(blocks, &mut messages, &mut cache),
+            Role::Assistant => {
+                let (message, cache_control) = assistant_message(blocks);
+                messages.push(message);
+                mark(&mut cache, cache_control.as_ref(), &messages);
+            }
         }
     }
     let mut tools = Vec::with_capacity(req.tools.len());
@@ -52,6 +64,12 @@ pub fn to_canonical_request(req: wire::MessagesRequest) -> Result<ChatRequest, I
                 field: format!("tools[{i}]"),
                 message: format!("server tool `{kind}` is not supported by this gateway"),
             });
+        }
+        if let Some(control) = &tool.cache_control {
+            cache.push(breakpoint(
+                CacheTarget::Tool { index: tools.len() },
+                control,
+            ));
         }
         tools.push(Tool {
             name: tool.name,
@@ -84,7 +102,37 @@ pub fn to_canonical_request(req: wire::MessagesRequest) -> Result<ChatRequest, I
         seed: None,
         stream: req.stream.unwrap_or(false),
         user: req.metadata.and_then(|m| m.user_id),
+        reasoning: req.thinking.map(|t| match t {
+            wire::ThinkingConfig::Enabled { budget_tokens } => Reasoning {
+                effort: None,
+                budget_tokens: Some(budget_tokens),
+            },
+            wire::ThinkingConfig::Disabled => Reasoning {
+                effort: None,
+                budget_tokens: Some(0),
+            },
+            wire::ThinkingConfig::Adaptive => Reasoning::default(),
+        }),
+        cache_breakpoints: cache,
     })
+}
+
+/// A breakpoint at `at` from a block's `cache_control` (`{"type": "ephemeral", "ttl"?}`).
+fn breakpoint(at: CacheTarget, control: &Value) -> CacheBreakpoint {
+    CacheBreakpoint {
+        at,
+        ttl: control
+            .get("ttl")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }
+}
+
+/// Record a breakpoint after the last message so far if its block had `cache_control`.
+fn mark(cache: &mut Vec<CacheBreakpoint>, control: Option<&Value>, messages: &[Message]) {
+    if let (Some(control), Some(index)) = (control, messages.len().checked_sub(1)) {
+        cache.push(breakpoint(CacheTarget::Message { index }, control));
+    }
 }
 
 fn image_part(source: wire::ImageSource) -> ContentPart {
@@ -98,7 +146,11 @@ fn image_part(source: wire::ImageSource) -> ContentPart {
 
 /// A user turn: each `tool_result` becomes a `tool` message, the rest user messages,
 /// in their order.
-fn user_messages(blocks: Vec<ContentBlock>, out: &mut Vec<Message>) {
+fn user_messages(
+    blocks: Vec<ContentBlock>,
+    out: &mut Vec<Message>,
+    cache: &mut Vec<CacheBreakpoint>,
+) {
     let mut pending = Vec::new();
     let flush = |pending: &mut Vec<ContentPart>, out: &mut Vec<Message>| {
         if !pending.is_empty() {
@@ -112,11 +164,31 @@ fn user_messages(blocks: Vec<ContentBlock>, out: &mut Vec<Message>) {
     };
     for block in blocks {
         match block {
-            ContentBlock::Text { text, .. } => pending.push(ContentPart::Text { text }),
-            ContentBlock::Image { source, .. } => pending.push(image_part(source)),
+            ContentBlock::Text {
+                text,
+                cache_control,
+                ..
+            } => {
+                pending.push(ContentPart::Text { text });
+                if cache_control.is_some() {
+                    flush(&mut pending, out);
+                    mark(cache, cache_control.as_ref(), out);
+                }
+            }
+            ContentBlock::Image {
+                source,
+                cache_control,
+            } => {
+                pending.push(image_part(source));
+                if cache_control.is_some() {
+                    flush(&mut pending, out);
+                    mark(cache, cache_control.as_ref(), out);
+                }
+            }
             ContentBlock::ToolResult {
                 tool_use_id,
                 content,
+                cache_control,
                 ..
             } => {
                 flush(&mut pending, out);
@@ -136,6 +208,7 @@ fn user_messages(blocks: Vec<ContentBlock>, out: &mut Vec<Message>) {
                     tool_calls: Vec::new(),
                     tool_call_id: Some(tool_use_id),
                 });
+                mark(cache, cache_control.as_ref(), out);
             }
             _ => {}
         }
@@ -143,12 +216,21 @@ fn user_messages(blocks: Vec<ContentBlock>, out: &mut Vec<Message>) {
     flush(&mut pending, out);
 }
 
-fn assistant_message(blocks: Vec<ContentBlock>) -> Message {
+/// An assistant turn, and the `cache_control` of its last marked block.
+fn assistant_message(blocks: Vec<ContentBlock>) -> (Message, Option<Value>) {
     let mut content = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut cache = None;
     for block in blocks {
         match block {
-            ContentBlock::Text { text, .. } => content.push(ContentPart::Text { text }),
+            ContentBlock::Text {
+                text,
+                cache_control,
+                ..
+            } => {
+                content.push(ContentPart::Text { text });
+                cache = cache_control.or(cache);
+            }
             ContentBlock::Thinking {
                 thinking,
                 signature,
@@ -161,21 +243,28 @@ fn assistant_message(blocks: Vec<ContentBlock>) -> Message {
                 signature: Some(format!("{REDACTED_THINKING_PREFIX}{data}")),
             }),
             ContentBlock::ToolUse {
-                id, name, input, ..
-            } => tool_calls.push(ToolCall {
                 id,
                 name,
-                arguments: input.to_string(),
-            }),
+                input,
+                cache_control,
+            } => {
+                tool_calls.push(ToolCall {
+                    id,
+                    name,
+                    arguments: input.to_string(),
+                });
+                cache = cache_control.or(cache);
+            }
             _ => {}
         }
     }
-    Message {
+    let message = Message {
         role: MessageRole::Assistant,
         content,
         tool_calls,
         tool_call_id: None,
-    }
+    };
+    (message, cache)
 }
 
 /// A canonical response as a Messages response.

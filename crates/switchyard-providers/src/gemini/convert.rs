@@ -80,10 +80,20 @@ pub fn to_wire(
         }
         Some(ResponseFormat::Text) | None => (None, None),
     };
+    // The request's reasoning wins over the provider's configured budget; -1 is Gemini's
+    // "dynamic" budget. Cache breakpoints are ignored: Gemini caches prefixes implicitly.
+    let thinking_budget = match &request.reasoning {
+        Some(r) => Some(
+            r.budget_tokens
+                .or(r.effort.map(|e| e.budget_tokens()))
+                .map_or(-1, i64::from),
+        ),
+        None => options.thinking_budget,
+    };
     let thinking_config =
-        (options.include_thoughts || options.thinking_budget.is_some()).then(|| ThinkingConfig {
+        (options.include_thoughts || thinking_budget.is_some()).then(|| ThinkingConfig {
             include_thoughts: options.include_thoughts.then_some(true),
-            thinking_budget: options.thinking_budget,
+            thinking_budget,
         });
     let generation_config = GenerationConfig {
         temperature: request.temperature,

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use switchyard_types::ErrorKind;
 use switchyard_types::chat::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, ResponseFormat,
-    Tool, ToolCall, ToolChoice, Usage, UsageSource,
+    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, ReasoningEffort,
+    ResponseFormat, Tool, ToolCall, ToolChoice, Usage, UsageSource,
 };
 
 use super::wire;
@@ -49,6 +49,8 @@ pub struct Flavor {
     pub tool_call_content: ToolCallContent,
     /// Send `encoding_format: "float"` with embeddings requests.
     pub embedding_encoding_format: bool,
+    /// Send the canonical `reasoning` as `reasoning_effort` (OpenAI's o-series and GPT-5).
+    pub reasoning_effort: bool,
 }
 
 impl Flavor {
@@ -60,6 +62,7 @@ impl Flavor {
             send_user: true,
             tool_call_content: ToolCallContent::Null,
             embedding_encoding_format: true,
+            reasoning_effort: true,
         }
     }
 
@@ -71,11 +74,13 @@ impl Flavor {
             send_user: false,
             tool_call_content: ToolCallContent::Empty,
             embedding_encoding_format: false,
+            reasoning_effort: false,
         }
     }
 }
 
 /// The upstream request for a canonical one, addressed to `model` (the provider's name).
+/// Cache breakpoints are not sent: OpenAI caches prompt prefixes automatically.
 pub fn chat_request(
     model: &str,
     request: &ChatRequest,
@@ -108,8 +113,25 @@ pub fn chat_request(
         }),
         n: None,
         user: request.user.clone().filter(|_| flavor.send_user),
+        reasoning_effort: flavor
+            .reasoning_effort
+            .then(|| reasoning_effort(request))
+            .flatten(),
         extra: serde_json::Map::new(),
     }
+}
+
+/// `reasoning_effort` for a request: its effort, else the level its budget falls into;
+/// none when reasoning is off (`budget_tokens: 0`) or not asked for.
+fn reasoning_effort(request: &ChatRequest) -> Option<String> {
+    let r = request.reasoning.as_ref()?;
+    let effort = match (r.effort, r.budget_tokens) {
+        (_, Some(0)) => return None,
+        (Some(effort), _) => effort,
+        (None, Some(budget)) => ReasoningEffort::from_budget(budget),
+        (None, None) => return None,
+    };
+    Some(effort.as_str().to_string())
 }
 
 /// One canonical message on the wire.

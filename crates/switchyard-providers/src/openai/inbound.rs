@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 use switchyard_types::chat::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, ResponseFormat,
-    Tool, ToolCall, ToolChoice,
+    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, MessageRole, Reasoning,
+    ResponseFormat, Tool, ToolCall, ToolChoice,
 };
 
 use super::wire;
@@ -48,6 +48,11 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> ChatRequest {
         seed: req.seed,
         stream: req.stream.unwrap_or(false),
         user: req.user,
+        reasoning: req
+            .reasoning_effort
+            .as_deref()
+            .and_then(Reasoning::from_effort_name),
+        cache_breakpoints: Vec::new(),
     }
 }
 

@@ -44,6 +44,9 @@ pub struct ChatCompletionRequest {
     pub n: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// `low`, `medium` or `high` (reasoning models only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
     /// Any other member, kept as given (e.g. `presence_penalty`, `logprobs`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -142,6 +142,7 @@ fn to_canonical(
         stream_options: None,
         n: None,
         user: body.user,
+        reasoning_effort: None,
         presence_penalty: None,
         frequency_penalty: None,
         parallel_tool_calls: None,

@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use switchyard_types::chat::{
     ChatRequest, ChatResponse, ContentPart, EmbeddingRequest, EmbeddingResponse, FinishReason,
-    Message, MessageRole, ResponseFormat, Tool, ToolCall, ToolChoice, Usage,
+    Message, MessageRole, Reasoning, ResponseFormat, Tool, ToolCall, ToolChoice, Usage,
 };
 
 use super::wire;
@@ -87,6 +87,15 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> Result<ChatRequest, Api
         }
         Some(wire::Stop::Many(v)) => v,
     };
+    let reasoning = match req.reasoning_effort.as_deref() {
+        None => None,
+        Some(name) => Some(Reasoning::from_effort_name(name).ok_or_else(|| {
+            ApiError::field(
+                "reasoning_effort",
+                "must be none, minimal, low, medium, high or xhigh",
+            )
+        })?),
+    };
     Ok(ChatRequest {
         model: req.model,
         messages,
@@ -100,6 +109,8 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> Result<ChatRequest, Api
         seed: req.seed,
         stream: req.stream.unwrap_or(false),
         user: req.user,
+        reasoning,
+        cache_breakpoints: Vec::new(),
     })
 }
 

@@ -34,6 +34,9 @@ pub struct ChatCompletionRequest {
     pub n: Option<u32>,
     #[serde(default)]
     pub user: Option<String>,
+    /// `none`, `minimal`, `low`, `medium`, `high` or `xhigh`.
+    #[serde(default)]
+    pub reasoning_effort: Option<String>,
     // Accepted and ignored: sampling knobs the canonical model does not carry yet.
     #[serde(default)]
     pub presence_penalty: Option<f64>,
