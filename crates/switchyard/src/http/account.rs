@@ -7,7 +7,9 @@ use switchyard_providers::tokens;
 use switchyard_types::chat::ChatRequest;
 use switchyard_types::{ErrorKind, Identity};
 
-use super::error::ApiError;
+use switchyard_core::llm::LlmError;
+
+use super::error::{ApiError, Failure, Surface};
 use crate::app::AppState;
 
 /// Reserve `input_tokens` (plus the requested output) of `model` for this request.
@@ -63,4 +65,16 @@ pub async fn admit_chat(
         request.max_output_tokens,
     )
     .await
+}
+
+/// Record a request that failed in the LLM service on its meter, and turn the error into
+/// surface `S`'s response.
+pub fn failed<S: Surface>(meter: Meter, error: LlmError) -> Failure<S> {
+    let kind = match &error {
+        LlmError::Provider(p) => Some(p.kind),
+        _ => None,
+    };
+    let error = ApiError::from(error);
+    meter.finish(error.status.as_u16(), kind);
+    error.into()
 }

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use switchyard_core::llm::LlmError;
 use switchyard_core::meter::{Meter, metered};
 use switchyard_providers::anthropic::{surface, wire};
 use switchyard_types::Identity;
@@ -20,16 +19,6 @@ use super::request_id;
 use crate::app::AppState;
 
 type Result<T> = std::result::Result<T, Failure<Anthropic>>;
-
-fn failed(meter: Meter, error: LlmError) -> Failure<Anthropic> {
-    let kind = match &error {
-        LlmError::Provider(p) => Some(p.kind),
-        _ => None,
-    };
-    let error = ApiError::from(error);
-    meter.finish(error.status.as_u16(), kind);
-    error.into()
-}
 
 /// POST /v1/messages
 pub async fn messages(
@@ -59,7 +48,7 @@ pub async fn messages(
     if stream {
         let (events, served) = match state.llm.chat_stream(&request, &identity).await {
             Ok(ok) => ok,
-            Err(e) => return Err(failed(meter, e)),
+            Err(e) => return Err(account::failed(meter, e)),
         };
         meter.served(&served);
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
@@ -69,7 +58,7 @@ pub async fn messages(
     }
     let (response, served) = match state.llm.chat(&request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     meter.usage(&response.usage);

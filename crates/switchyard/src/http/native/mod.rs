@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
-use switchyard_core::llm::{LlmError, Served, Want};
+use switchyard_core::llm::{Served, Want};
 use switchyard_core::meter::{Meter, metered};
 use switchyard_types::Identity;
 use switchyard_types::chat::{ChatRequest, ChatResponse, Usage};
@@ -96,17 +96,6 @@ pub fn chat_json(r: &ChatResponse, served: &Served, want: Want<'_>) -> Value {
     })
 }
 
-/// Record a failure and turn it into the native error format.
-pub fn failed(meter: Meter, error: LlmError) -> Failure<Native> {
-    let kind = match &error {
-        LlmError::Provider(p) => Some(p.kind),
-        _ => None,
-    };
-    let error = ApiError::from(error);
-    meter.finish(error.status.as_u16(), kind);
-    error.into()
-}
-
 fn to_canonical(
     body: ChatBody,
 ) -> std::result::Result<
@@ -178,7 +167,7 @@ pub async fn chat(
     let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
     let (response, served) = match state.llm.chat_for(want, &request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     meter.usage(&response.usage);
@@ -210,7 +199,7 @@ pub async fn chat_stream(
     let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
     let (events, served) = match state.llm.chat_stream_for(want, &request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     let routing = routing(&served, want);
@@ -259,7 +248,7 @@ pub async fn embeddings(
     .await?;
     let (response, served) = match state.llm.embed_for(want, &request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     meter.usage(&response.usage);

@@ -12,9 +12,10 @@ use switchyard_types::chat::{ChatRequest, EmbeddingRequest, Message, MessageRole
 use switchyard_types::{Identity, TaskType};
 
 use super::wire::{ProcessBody, ProcessOptions};
-use super::{Result, failed, routing, usage};
+use super::{Result, routing, usage};
 use crate::app::AppState;
 use crate::http::account;
+use crate::http::account::failed;
 use crate::http::error::ApiError;
 use crate::http::extract::JsonBody;
 use crate::http::openai::served_headers;

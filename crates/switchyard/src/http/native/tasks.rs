@@ -26,8 +26,9 @@ use super::super::error::{ApiError, Failure, Native};
 use super::super::extract::{JsonBody, QueryParams};
 use super::super::openai::served_headers;
 use super::super::request_id;
-use super::{failed, routing};
+use super::routing;
 use crate::app::AppState;
+use crate::http::account::failed;
 
 type Result<T> = std::result::Result<T, Failure<Native>>;
 

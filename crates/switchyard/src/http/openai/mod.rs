@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
-use switchyard_core::llm::{LlmError, Served};
+use switchyard_core::llm::Served;
 use switchyard_core::meter::{Meter, metered};
 use switchyard_types::Identity;
 
 use super::account;
-use super::error::{ApiError, Failure, OpenAi};
+use super::error::{Failure, OpenAi};
 use super::extract::JsonBody;
 use super::request_id;
 use crate::app::AppState;
@@ -30,17 +30,6 @@ pub fn served_headers(headers: &mut HeaderMap, served: &Served) {
     if let Ok(v) = HeaderValue::from_str(&served.model) {
         headers.insert("x-switchyard-model", v);
     }
-}
-
-/// Record a failed request and pass the error on.
-fn failed(meter: Meter, error: LlmError) -> Failure<OpenAi> {
-    let kind = match &error {
-        LlmError::Provider(p) => Some(p.kind),
-        _ => None,
-    };
-    let error = ApiError::from(error);
-    meter.finish(error.status.as_u16(), kind);
-    error.into()
 }
 
 /// POST /v1/chat/completions
@@ -66,7 +55,7 @@ pub async fn chat_completions(
     if request.stream {
         let (events, served) = match state.llm.chat_stream(&request, &identity).await {
             Ok(ok) => ok,
-            Err(e) => return Err(failed(meter, e)),
+            Err(e) => return Err(account::failed(meter, e)),
         };
         meter.served(&served);
         let header = stream::ChunkHeader {
@@ -81,7 +70,7 @@ pub async fn chat_completions(
     }
     let (response, served) = match state.llm.chat(&request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     meter.usage(&response.usage);
@@ -123,7 +112,7 @@ pub async fn embeddings(
     .await?;
     let (response, served) = match state.llm.embed(&request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     meter.usage(&response.usage);
@@ -151,7 +140,7 @@ pub async fn images(
     let mut meter = account::admit(&state, meter, &identity, &request.model, 0, None).await?;
     let (response, served) = match state.llm.generate_image(&request, &identity).await {
         Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
+        Err(e) => return Err(account::failed(meter, e)),
     };
     meter.served(&served);
     if let Some(usage) = &response.usage {
