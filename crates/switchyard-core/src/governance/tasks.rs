@@ -1,0 +1,101 @@
+//! Budgets for media tasks: a task's estimated cost is reserved when it is submitted and
+//! settled with its actual cost when it ends, possibly on another replica — so the
+//! reservation is kept in the shared counters, never in this process's memory.
+
+use std::time::Duration;
+
+use switchyard_types::{Identity, QuotaMetric, now_millis};
+
+use super::{Governor, RateHeaders, Refusal, applies, periods, round};
+
+impl Governor {
+    /// Reserve a media task's estimated cost (and one request) against every quota that
+    /// applies, before it is submitted. The reservation lives in the shared counters and
+    /// is settled by [`Governor::settle_task`] when the task ends, on whichever replica.
+    pub async fn admit_cost(
+        &self,
+        identity: &Identity,
+        model: &str,
+        usd: f64,
+    ) -> Result<(), Refusal> {
+        let quotas = self.quotas.load();
+        let now = now_millis();
+        let mut held: Vec<(String, f64)> = Vec::new();
+        for quota in quotas.iter().filter(|q| {
+            applies(
+                q,
+                &identity.key_id,
+                &identity.user_id,
+                identity.team_id.as_deref(),
+                model,
+            )
+        }) {
+            let amount = match quota.metric {
+                QuotaMetric::Requests => 1.0,
+                QuotaMetric::Tokens => 0.0,
+                QuotaMetric::Usd => usd,
+            };
+            let (start, end) = periods::bounds(quota.period, now);
+            let counter = format!("quota:{}:{start}", quota.id);
+            let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
+                + Duration::from_secs(3600);
+            if let Err(error) = self.seed(quota, &counter, start, end, ttl).await {
+                tracing::error!(%error, "cannot seed a quota counter; letting the task through");
+                continue;
+            }
+            let limit = if quota.shadow { -1.0 } else { quota.limit };
+            match self.counters.reserve(&counter, amount, limit, ttl).await {
+                Ok(r) if r.allowed => held.push((counter, amount)),
+                Ok(r) => {
+                    for (counter, amount) in held {
+                        let _ = self.counters.adjust(&counter, -amount, ttl).await;
+                    }
+                    return Err(Refusal {
+                        code: "quota_exceeded",
+                        message: format!(
+                            "{} quota of {} per {} for this {} cannot cover this task (estimated {usd:.4} USD; {} used)",
+                            quota.metric,
+                            quota.limit,
+                            quota.period,
+                            quota.scope,
+                            round(r.before)
+                        ),
+                        retry_after: Duration::from_millis(
+                            u64::try_from(end - now).unwrap_or(1000).max(1000),
+                        ),
+                        headers: RateHeaders::default(),
+                    });
+                }
+                Err(error) => {
+                    tracing::error!(%error, "quota counters unreachable; letting the task through")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replace a finished task's reserved cost by its actual cost (zero unless it
+    /// succeeded) in the USD quotas that applied when it was submitted.
+    pub async fn settle_task(&self, task: &switchyard_types::Task) {
+        let delta = task.cost_usd.unwrap_or(0.0) - task.estimated_cost_usd.unwrap_or(0.0);
+        if delta == 0.0 {
+            return;
+        }
+        let quotas = self.quotas.load();
+        let key_id = task.key_id.as_deref().unwrap_or("");
+        let user_id = task.user_id.as_deref().unwrap_or("");
+        let model = task.model.as_deref().unwrap_or("");
+        for quota in quotas.iter().filter(|q| {
+            q.metric == QuotaMetric::Usd
+                && applies(q, key_id, user_id, task.team_id.as_deref(), model)
+        }) {
+            let (start, end) = periods::bounds(quota.period, task.created_at);
+            let counter = format!("quota:{}:{start}", quota.id);
+            let ttl = Duration::from_millis(u64::try_from(end - now_millis()).unwrap_or(0))
+                + Duration::from_secs(3600);
+            if let Err(error) = self.counters.adjust(&counter, delta, ttl).await {
+                tracing::error!(%error, task = %task.id, "cannot settle a task's cost reservation");
+            }
+        }
+    }
+}
