@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use switchyard_types::Secret;
+use switchyard_store::{NewApiKey, Store, StoreError};
+use switchyard_types::{ApiKey, Millis, Role, Secret};
 
 /// Every generated key starts with this, so leaked keys are easy to recognise.
 pub const KEY_PREFIX: &str = "sy-";
@@ -52,6 +53,59 @@ pub fn lookup_prefix(secret: &str) -> &str {
 /// SHA-256 of a key; keys are high-entropy, so a fast hash is the right tool.
 pub fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// What a new key is for; everything but the secret, which [`issue`] adds.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    pub name: String,
+    pub role: Role,
+    pub user_id: String,
+    pub expires_at: Option<Millis>,
+    /// Models or groups the key may use; empty means all.
+    pub allowed_models: Vec<String>,
+    pub rate_limit_rpm: Option<u32>,
+    pub rate_limit_tpm: Option<u32>,
+}
+
+impl KeySpec {
+    /// An unrestricted, non-expiring key.
+    pub fn new(name: impl Into<String>, role: Role, user_id: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            role,
+            user_id: user_id.into(),
+            expires_at: None,
+            allowed_models: Vec::new(),
+            rate_limit_rpm: None,
+            rate_limit_tpm: None,
+        }
+    }
+}
+
+/// Store a key (its prefix and hash only) and return its record with the secret,
+/// which is shown to the caller this once.
+pub async fn issue(
+    store: &Store,
+    spec: KeySpec,
+    material: NewKeyMaterial,
+) -> Result<(ApiKey, Secret<String>), StoreError> {
+    let key = store
+        .api_keys()
+        .create(&NewApiKey {
+            name: spec.name,
+            prefix: material.prefix,
+            hash: material.hash,
+            role: spec.role,
+            user_id: spec.user_id,
+            expires_at: spec.expires_at,
+            allowed_models: spec.allowed_models,
+            enabled: true,
+            rate_limit_rpm: spec.rate_limit_rpm,
+            rate_limit_tpm: spec.rate_limit_tpm,
+        })
+        .await?;
+    Ok((key, material.secret))
 }
 
 /// Compare a presented key against a stored hash in constant time.

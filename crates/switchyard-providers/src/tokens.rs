@@ -63,12 +63,6 @@ impl Tokenizer {
             None => estimate(text),
         }
     }
-
-    /// Load the BPE tables now (they take a moment), so no request pays for it.
-    pub fn warm_up() {
-        let _ = Self::O200k.bpe();
-        let _ = Self::Cl100k.bpe();
-    }
 }
 
 /// About four characters a token; at least one for non-empty text.
@@ -78,6 +72,11 @@ pub fn estimate(text: &str) -> u64 {
     } else {
         (text.chars().count() as u64).div_ceil(4)
     }
+}
+
+/// [`estimate`], but at least one token even for empty text.
+pub fn estimate_tokens(text: &str) -> u64 {
+    estimate(text).max(1)
 }
 
 /// Tokens an image part costs when a provider does not say (OpenAI's low-detail tile).

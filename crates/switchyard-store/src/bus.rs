@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::StoreError;
+use crate::{RedisLink, StoreError};
 
 /// Prefix of every Redis channel the gateway uses.
 const PREFIX: &str = "switchyard:";
@@ -70,23 +70,23 @@ impl Bus {
     /// subscribers tolerate: registry refreshes are also periodic, task events are
     /// also persisted).
     pub async fn redis(url: &str) -> Result<Self, StoreError> {
-        let client =
-            redis::Client::open(url).map_err(|e| StoreError::Config(format!("redis url: {e}")))?;
-        let manager = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
-            .await
-            .map_err(|_| StoreError::Config("redis did not answer within 5 s".into()))?
-            .map_err(|e| StoreError::Config(format!("cannot connect to redis: {e}")))?;
+        Ok(Self::over(&RedisLink::connect(url).await?).await)
+    }
+
+    /// A bus over an established Redis link (publishes share its connection).
+    pub async fn over(link: &RedisLink) -> Self {
+        let (client, manager) = (link.client.clone(), link.manager.clone());
         let topics: Topics = Arc::default();
         let stop = CancellationToken::new();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         tokio::spawn(listen(client, topics.clone(), stop.clone(), Some(ready_tx)));
         // Wait until the subscription is active so no early publish is missed.
         let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
-        Ok(Self {
+        Self {
             topics,
             redis: Some(manager),
             _listener: Some(Arc::new(ListenerGuard(stop))),
-        })
+        }
     }
 
     /// Whether messages reach other replicas.

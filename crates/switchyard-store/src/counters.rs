@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::StoreError;
+use crate::{RedisLink, StoreError};
 
 /// Key prefix of every counter the gateway keeps in Redis.
 const PREFIX: &str = "switchyard:counter:";
@@ -161,13 +161,12 @@ impl Counters {
 
     /// Counters in Redis, shared by every replica.
     pub async fn redis(url: &str) -> Result<Self, StoreError> {
-        let client =
-            redis::Client::open(url).map_err(|e| StoreError::Config(format!("redis url: {e}")))?;
-        let manager = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
-            .await
-            .map_err(|_| StoreError::Config("redis did not answer within 5 s".into()))?
-            .map_err(redis_err)?;
-        Ok(Self(Inner::Redis(manager)))
+        Ok(Self::over(&RedisLink::connect(url).await?))
+    }
+
+    /// Counters over an established Redis link.
+    pub fn over(link: &RedisLink) -> Self {
+        Self(Inner::Redis(link.manager.clone()))
     }
 
     /// Take `cost` units from the bucket `key` (`limit` per `window`). With `force`

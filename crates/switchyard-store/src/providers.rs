@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use switchyard_types::{Provider, ProviderKind, now_millis};
 
-use crate::sql::{DbBool, Sql, from_int, from_json, int, new_id, parse, to_json, total};
+use crate::sql::{DbBool, Sql, fetch_page, from_int, from_json, int, new_id, parse, to_json};
 use crate::{Page, Paged, Store, StoreError};
 
 macro_rules! columns {
@@ -233,22 +233,20 @@ impl<'a> Providers<'a> {
 
     /// One page of providers, oldest first.
     pub async fn list(&self, page: Page) -> Result<Paged<Provider>, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ai_providers")
-            .fetch_one(self.store.pool())
-            .await?;
-        let sql = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM ai_providers ORDER BY created_at, id LIMIT $1 OFFSET $2"
-        );
-        let rows: Vec<ProviderRow> = sqlx::query_as(sql)
-            .bind(i64::from(page.limit))
-            .bind(i64::from(page.offset))
-            .fetch_all(self.store.pool())
-            .await?;
+        let (rows, total) = fetch_page::<ProviderRow>(
+            self.store,
+            "SELECT COUNT(*) FROM ai_providers",
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM ai_providers ORDER BY created_at, id LIMIT $1 OFFSET $2"
+            ),
+            page,
+        )
+        .await?;
         Ok(Paged {
             items: convert(rows)?,
-            total: total(count),
+            total,
         })
     }
 

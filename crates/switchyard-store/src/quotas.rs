@@ -2,7 +2,7 @@
 
 use switchyard_types::{Quota, QuotaMetric, QuotaPeriod, QuotaScope, now_millis};
 
-use crate::sql::{DbBool, Sql, new_id, parse, total};
+use crate::sql::{DbBool, Sql, fetch_page, new_id, parse};
 use crate::{Page, Paged, Store, StoreError};
 
 macro_rules! columns {
@@ -143,22 +143,20 @@ impl<'a> Quotas<'a> {
 
     /// One page of quotas, oldest first.
     pub async fn list(&self, page: Page) -> Result<Paged<Quota>, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quotas")
-            .fetch_one(self.store.pool())
-            .await?;
-        let sql = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM quotas ORDER BY created_at, id LIMIT $1 OFFSET $2"
-        );
-        let rows: Vec<QuotaRow> = sqlx::query_as(sql)
-            .bind(i64::from(page.limit))
-            .bind(i64::from(page.offset))
-            .fetch_all(self.store.pool())
-            .await?;
+        let (rows, total) = fetch_page::<QuotaRow>(
+            self.store,
+            "SELECT COUNT(*) FROM quotas",
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM quotas ORDER BY created_at, id LIMIT $1 OFFSET $2"
+            ),
+            page,
+        )
+        .await?;
         Ok(Paged {
             items: convert(rows)?,
-            total: total(count),
+            total,
         })
     }
 

@@ -12,7 +12,7 @@ use sqlx::any::{AnyArguments, AnyTypeInfo, AnyTypeInfoKind, AnyValueRef};
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Arguments, Decode, Encode, Type, ValueRef};
 
-use crate::{Page, StoreError};
+use crate::{Page, Store, StoreError};
 
 /// A fresh row id: a UUID v7 string, so ids sort roughly by creation time.
 pub(crate) fn new_id() -> String {
@@ -141,6 +141,28 @@ impl Sql {
             None => Ok((self.text, self.args)),
         }
     }
+}
+
+/// One page of rows (`page_sql` ends with `LIMIT $1 OFFSET $2`) and the total the
+/// `count_sql` counts: the shared body of the repositories' `list`.
+pub(crate) async fn fetch_page<R>(
+    store: &Store,
+    count_sql: &'static str,
+    page_sql: &'static str,
+    page: Page,
+) -> Result<(Vec<R>, u64), StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let count: i64 = sqlx::query_scalar(count_sql)
+        .fetch_one(store.pool())
+        .await?;
+    let rows: Vec<R> = sqlx::query_as(page_sql)
+        .bind(i64::from(page.limit))
+        .bind(i64::from(page.offset))
+        .fetch_all(store.pool())
+        .await?;
+    Ok((rows, total(count)))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use switchyard_types::{Team, now_millis};
 
-use crate::sql::{new_id, total};
+use crate::sql::{fetch_page, new_id};
 use crate::{Page, Paged, Store, StoreError};
 
 /// A team to create.
@@ -81,20 +81,16 @@ impl<'a> Teams<'a> {
 
     /// One page of teams, oldest first.
     pub async fn list(&self, page: Page) -> Result<Paged<Team>, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM teams")
-            .fetch_one(self.store.pool())
-            .await?;
-        let rows: Vec<TeamRow> = sqlx::query_as(
-            "SELECT id, name, created_at, updated_at FROM teams \
-             ORDER BY created_at, id LIMIT $1 OFFSET $2",
+        let (rows, total) = fetch_page::<TeamRow>(
+            self.store,
+            "SELECT COUNT(*) FROM teams",
+            "SELECT id, name, created_at, updated_at FROM teams ORDER BY created_at, id LIMIT $1 OFFSET $2",
+            page,
         )
-        .bind(i64::from(page.limit))
-        .bind(i64::from(page.offset))
-        .fetch_all(self.store.pool())
         .await?;
         Ok(Paged {
             items: rows.into_iter().map(Team::from).collect(),
-            total: total(count),
+            total,
         })
     }
 

@@ -3,7 +3,7 @@
 
 use switchyard_types::{Role, User, now_millis};
 
-use crate::sql::{Sql, new_id, parse, total};
+use crate::sql::{Sql, fetch_page, new_id, parse};
 use crate::{Page, Paged, Store, StoreError};
 
 macro_rules! columns {
@@ -139,26 +139,23 @@ impl<'a> Users<'a> {
 
     /// One page of users, oldest first.
     pub async fn list(&self, page: Page) -> Result<Paged<User>, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(self.store.pool())
-            .await?;
-        let sql = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
-        );
-        let rows: Vec<UserRow> = sqlx::query_as(sql)
-            .bind(i64::from(page.limit))
-            .bind(i64::from(page.offset))
-            .fetch_all(self.store.pool())
-            .await?;
-        let items = rows
-            .into_iter()
-            .map(User::try_from)
-            .collect::<Result<_, _>>()?;
+        let (rows, total) = fetch_page::<UserRow>(
+            self.store,
+            "SELECT COUNT(*) FROM users",
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
+            ),
+            page,
+        )
+        .await?;
         Ok(Paged {
-            items,
-            total: total(count),
+            items: rows
+                .into_iter()
+                .map(User::try_from)
+                .collect::<Result<_, _>>()?,
+            total,
         })
     }
 

@@ -6,9 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use switchyard_core::keys;
 use switchyard_core::secrets::{MasterKey, SecretBox};
-use switchyard_store::{
-    NewApiKey, NewGroup, NewModel, NewProvider, NewUser, ProviderSecret, Store,
-};
+use switchyard_store::{NewGroup, NewModel, NewProvider, NewUser, ProviderSecret, Store};
 use switchyard_types::{Role, Secret};
 
 use crate::config::{ApiKeySource, Config};
@@ -225,22 +223,8 @@ pub async fn create_key(
     user_id: String,
     material: keys::NewKeyMaterial,
 ) -> anyhow::Result<Secret<String>> {
-    store
-        .api_keys()
-        .create(&NewApiKey {
-            name: name.to_string(),
-            prefix: material.prefix,
-            hash: material.hash,
-            role,
-            user_id,
-            expires_at: None,
-            allowed_models: Vec::new(),
-            enabled: true,
-            rate_limit_rpm: None,
-            rate_limit_tpm: None,
-        })
-        .await?;
-    Ok(material.secret)
+    let (_, secret) = keys::issue(store, keys::KeySpec::new(name, role, user_id), material).await?;
+    Ok(secret)
 }
 
 /// Make sure an admin can get in. A configured `SWITCHYARD_ADMIN_KEY` is registered

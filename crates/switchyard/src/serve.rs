@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use switchyard_core::usage::UsageSink;
-use switchyard_store::{Bus, Counters};
+use switchyard_store::{Bus, Counters, RedisLink};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -42,13 +42,13 @@ pub async fn start(
     // Stopped only after the server has drained, so late requests' usage is still written.
     let usage_stop = CancellationToken::new();
     let usage = UsageSink::start(store.clone(), &tracker, usage_stop.clone());
-    let bus = match &config.redis {
-        Some(redis) => Bus::redis(&redis.url).await.context("redis")?,
-        None => Bus::in_process(),
-    };
-    let counters = match &config.redis {
-        Some(redis) => Counters::redis(&redis.url).await.context("redis")?,
-        None => Counters::in_process(),
+    // One Redis connection serves both the bus (publishing) and the counters.
+    let (bus, counters) = match &config.redis {
+        Some(redis) => {
+            let link = RedisLink::connect(&redis.url).await.context("redis")?;
+            (Bus::over(&link).await, Counters::over(&link))
+        }
+        None => (Bus::in_process(), Counters::in_process()),
     };
     let state = AppState::new(
         config.clone(),

@@ -29,10 +29,10 @@ use switchyard_types::chat::{
 };
 use switchyard_types::media::{ImageRequest, ImageResponse};
 
-use crate::mock::estimate_tokens;
 use crate::openai::{
     BearerAuth, Flavor, MaxTokensField, OpenAiClient, OpenAiOptions, ToolCallContent,
 };
+use crate::tokens::estimate_tokens;
 use crate::upstream::parse_json;
 use crate::{
     Adapters, BuildError, ChatProvider, EmbeddingProvider, EventStream, ImageProvider,

@@ -12,12 +12,8 @@ use switchyard_types::chat::{
 };
 
 use super::{MockProvider, fnv1a};
+use crate::tokens::estimate_tokens;
 use crate::{ChatProvider, EmbeddingProvider, EventStream, ProviderError, Target};
-
-/// A rough token estimate (about four characters a token), at least one per text.
-pub fn estimate_tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4).max(1)
-}
 
 fn last_user_text(request: &ChatRequest) -> String {
     request

@@ -15,7 +15,8 @@ use switchyard_types::ErrorKind;
 
 use crate::{Adapters, BuildError, ProviderContext, ProviderError};
 
-pub use chat::{estimate_tokens, reply_text};
+pub use crate::tokens::estimate_tokens;
+pub use chat::reply_text;
 
 /// Settings of a mock provider (its `options` table). Unknown keys are refused.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

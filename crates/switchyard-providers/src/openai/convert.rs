@@ -12,7 +12,7 @@ use switchyard_types::chat::{
 
 use super::wire;
 use crate::ProviderError;
-use crate::mock::estimate_tokens;
+use crate::tokens::estimate_tokens;
 
 /// Which request member carries the output-token limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

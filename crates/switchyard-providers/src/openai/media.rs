@@ -13,7 +13,7 @@ use switchyard_types::media::{GeneratedImage, ImageFormat, ImageRequest, ImageRe
 use super::client::{Call, OpenAiClient};
 use super::convert;
 use super::wire::{WireUsage, null_as_default};
-use crate::mock::estimate_tokens;
+use crate::tokens::estimate_tokens;
 use crate::{EmbeddingProvider, ImageProvider, ProviderError, Target};
 
 /// `POST /embeddings` request body.

@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Deserialize;
 use switchyard_core::keys;
-use switchyard_store::{ApiKeyPatch, NewApiKey, Page};
+use switchyard_store::{ApiKeyPatch, Page};
 use switchyard_types::{ApiKey, Identity, Role};
 
-use super::admin::{ListQuery, ListResponse};
+use super::admin::{ListQuery, ListResponse, validate};
 use super::error::ApiError;
 use super::extract::{JsonBody, QueryParams};
 use crate::app::AppState;
@@ -85,43 +85,24 @@ pub async fn create(
     Extension(caller): Extension<Identity>,
     JsonBody(body, _): JsonBody<CreateOwnKey>,
 ) -> Result<(StatusCode, Json<super::admin::CreatedKey>), ApiError> {
-    if body.name.trim().is_empty() || body.name.len() > 128 {
-        return Err(ApiError::field("name", "must be 1 to 128 characters"));
-    }
+    validate::label("name", &body.name)?;
     let role = body.role.unwrap_or(caller.role);
     check_role(&caller, role)?;
-    if body
-        .expires_at
-        .is_some_and(|t| t <= switchyard_types::now_millis())
-    {
-        return Err(ApiError::field(
-            "expires_at",
-            "must be in the future (Unix milliseconds)",
-        ));
-    }
-    let material = keys::generate();
-    let key = state
-        .store
-        .api_keys()
-        .create(&NewApiKey {
-            name: body.name,
-            prefix: material.prefix,
-            hash: material.hash,
-            role,
-            user_id: caller.user_id.clone(),
-            expires_at: body.expires_at,
-            // A new key never escapes its creator's model restrictions or rate limits.
-            allowed_models: caller.allowed_models.clone(),
-            enabled: true,
-            rate_limit_rpm: caller.rate_limit_rpm,
-            rate_limit_tpm: caller.rate_limit_tpm,
-        })
-        .await?;
+    validate::future("expires_at", body.expires_at)?;
+    // A new key never escapes its creator's model restrictions or rate limits.
+    let spec = keys::KeySpec {
+        expires_at: body.expires_at,
+        allowed_models: caller.allowed_models.clone(),
+        rate_limit_rpm: caller.rate_limit_rpm,
+        rate_limit_tpm: caller.rate_limit_tpm,
+        ..keys::KeySpec::new(body.name, role, caller.user_id.clone())
+    };
+    let (key, secret) = keys::issue(&state.store, spec, keys::generate()).await?;
     Ok((
         StatusCode::CREATED,
         Json(super::admin::CreatedKey {
             key,
-            secret: material.secret.expose().clone(),
+            secret: secret.expose().clone(),
         }),
     ))
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use switchyard_core::keys;
-use switchyard_store::{ApiKeyPatch, NewApiKey};
+use switchyard_store::ApiKeyPatch;
 use switchyard_types::{ApiKey, Identity, Role};
 
 use super::{ListResponse, nullable, validate};
@@ -100,15 +100,7 @@ pub async fn create(
     JsonBody(body, _): JsonBody<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     validate::label("name", &body.name)?;
-    if body
-        .expires_at
-        .is_some_and(|t| t <= switchyard_types::now_millis())
-    {
-        return Err(ApiError::field(
-            "expires_at",
-            "must be in the future (Unix milliseconds)",
-        ));
-    }
+    validate::future("expires_at", body.expires_at)?;
     check_limits(body.rate_limit_rpm, body.rate_limit_tpm)?;
     let user_id = body.user_id.unwrap_or(caller.user_id);
     if state.store.users().get(&user_id).await?.is_none() {
@@ -117,28 +109,19 @@ pub async fn create(
             format!("no user with id `{user_id}`"),
         ));
     }
-    let material = keys::generate();
-    let key = state
-        .store
-        .api_keys()
-        .create(&NewApiKey {
-            name: body.name,
-            prefix: material.prefix,
-            hash: material.hash,
-            role: body.role,
-            user_id,
-            expires_at: body.expires_at,
-            allowed_models: body.allowed_models.unwrap_or_default(),
-            enabled: true,
-            rate_limit_rpm: body.rate_limit_rpm,
-            rate_limit_tpm: body.rate_limit_tpm,
-        })
-        .await?;
+    let spec = keys::KeySpec {
+        expires_at: body.expires_at,
+        allowed_models: body.allowed_models.unwrap_or_default(),
+        rate_limit_rpm: body.rate_limit_rpm,
+        rate_limit_tpm: body.rate_limit_tpm,
+        ..keys::KeySpec::new(body.name, body.role, user_id)
+    };
+    let (key, secret) = keys::issue(&state.store, spec, keys::generate()).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
             key,
-            secret: material.secret.expose().clone(),
+            secret: secret.expose().clone(),
         }),
     ))
 }

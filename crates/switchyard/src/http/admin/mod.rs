@@ -9,7 +9,7 @@ mod people;
 mod providers;
 mod quotas;
 pub mod usage;
-mod validate;
+pub(crate) mod validate;
 
 use axum::Router;
 use axum::routing::get;

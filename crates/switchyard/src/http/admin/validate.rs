@@ -75,3 +75,14 @@ pub fn price(field: &str, value: f64) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// A Unix-milliseconds time that, when given, lies in the future.
+pub fn future(field: &str, at: Option<i64>) -> Result<(), ApiError> {
+    if at.is_some_and(|t| t <= switchyard_types::now_millis()) {
+        return Err(ApiError::field(
+            field,
+            "must be in the future (Unix milliseconds)",
+        ));
+    }
+    Ok(())
+}
