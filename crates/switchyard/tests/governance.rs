@@ -563,3 +563,62 @@ async fn master_key_rotation_rewraps_stored_secrets() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_keys_and_their_tokens_are_refused() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let (_, key_id, key) = key_with(&app, json!({})).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"api_key": key}))
+        .send()
+        .await
+        .unwrap();
+    let access = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.client
+            .get(app.url("/v1/models"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let past = switchyard_types::now_millis() - 1000;
+    let r = app
+        .patch(&format!("/api/v1/admin/keys/{key_id}"))
+        .json(&json!({"expires_at": past}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .get(app.url("/v1/models"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.json::<Value>().await.unwrap()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/v1/models"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
