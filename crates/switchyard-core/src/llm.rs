@@ -236,7 +236,7 @@ impl LlmService {
         needs: Needs,
         chat: Option<&ChatRequest>,
         identity: &Identity,
-    ) -> Result<Route, LlmError> {
+    ) -> Result<Arc<Route>, LlmError> {
         let snapshot = self.registry.snapshot();
         let request = RouteRequest {
             want,
@@ -248,7 +248,7 @@ impl LlmService {
         match routing::decide(&snapshot, &request, &self.settings) {
             Ok(route) => {
                 tracing::debug!(target: "switchyard::routing", decision = %route.summary(), "routing decision");
-                Ok(route)
+                Ok(Arc::new(route))
             }
             Err(error) => {
                 tracing::debug!(target: "switchyard::routing", asked = %want.label(), %error, "no route");
@@ -264,7 +264,7 @@ impl LlmService {
     /// are returned at once.
     pub async fn failover<T, F, Fut>(
         &self,
-        route: &Route,
+        route: &Arc<Route>,
         mut call: F,
     ) -> Result<(T, Served), LlmError>
     where

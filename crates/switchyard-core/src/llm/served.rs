@@ -1,6 +1,8 @@
 //! What a call through the LLM service reports: who served it, how it was routed, and
 //! which candidates failed or were skipped first; and the error when none answered.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use switchyard_providers::ProviderError;
 use switchyard_types::chat::Usage;
@@ -27,18 +29,46 @@ pub struct Served {
     pub model: String,
     /// Upstream calls made, the successful one included.
     pub attempts: u32,
-    /// The candidates in the order they were to be tried (`provider/model`).
-    pub candidates: Vec<String>,
     pub pricing: Pricing,
     /// Free-tier usage is counted but costs nothing.
     pub free_tier: bool,
-    /// The routing decision: candidates considered, what each strategy removed and why.
-    pub decision: Explanation,
+    /// The routing decision, kept unrendered: only the native API shows it, so its
+    /// text is built there, on demand, not for every request.
+    route: Option<RouteRef>,
     /// Candidates that failed or were skipped before the one that answered.
     pub failures: Vec<AttemptFailure>,
 }
 
+/// A shared routing decision; compared by identity.
+#[derive(Clone)]
+struct RouteRef(Arc<Route>);
+
+impl std::fmt::Debug for RouteRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.summary())
+    }
+}
+
+impl PartialEq for RouteRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 impl Served {
+    /// The candidates in the order they were to be tried (`provider/model`).
+    pub fn candidates(&self) -> Vec<String> {
+        self.route.as_ref().map(|r| r.0.order()).unwrap_or_default()
+    }
+
+    /// The routing decision: candidates considered, what each strategy removed and why.
+    pub fn decision(&self) -> Explanation {
+        self.route
+            .as_ref()
+            .map(|r| r.0.explain())
+            .unwrap_or_default()
+    }
+
     /// The USD cost of `usage` on this model.
     pub fn cost(&self, usage: &Usage) -> f64 {
         if self.free_tier {
@@ -49,20 +79,18 @@ impl Served {
     }
 
     pub(super) fn new(
-        route: &Route,
+        route: &Arc<Route>,
         entry: &ModelEntry,
         calls: usize,
         failures: Vec<AttemptFailure>,
     ) -> Self {
-        let decision = route.explain();
         Served {
             provider: entry.provider.provider.name.clone(),
             model: entry.model.name.clone(),
             attempts: u32::try_from(calls.max(1)).unwrap_or(u32::MAX),
-            candidates: decision.order.clone(),
             pricing: entry.model.pricing.clone(),
             free_tier: entry.provider.provider.free_tier,
-            decision,
+            route: Some(RouteRef(route.clone())),
             failures,
         }
     }

@@ -4,6 +4,7 @@
 //! The chosen stream carries its call guard to the end: its permit and in-flight counts
 //! are held while it flows, and how it ends (cleanly, or broken) feeds health.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -19,7 +20,7 @@ use crate::routing::Route;
 /// Open the first candidate stream that produces an event.
 pub(super) async fn open(
     service: &LlmService,
-    route: &Route,
+    route: &Arc<Route>,
     request: &ChatRequest,
 ) -> Result<(EventStream, Served), LlmError> {
     let mut failures = Vec::new();

@@ -38,7 +38,7 @@ pub fn routing(served: &Served, want: Want<'_>) -> Routing {
         Want::Model(name) if name == served.model => format!("`{name}` was asked for by name"),
         Want::Model(name) => format!(
             "`{name}` resolved to {} candidate(s)",
-            served.candidates.len()
+            served.candidates().len()
         ),
         Want::Task(task) => format!(
             "task type `{task}`: free tier first, then best quality tier, then lowest price"
@@ -52,9 +52,9 @@ pub fn routing(served: &Served, want: Want<'_>) -> Routing {
         provider: served.provider.clone(),
         model: served.model.clone(),
         attempts: served.attempts,
-        candidates: served.candidates.clone(),
+        candidates: served.candidates(),
         reason,
-        decision: served.decision.clone(),
+        decision: served.decision(),
         failures: served.failures.clone(),
     }
 }
