@@ -15,6 +15,7 @@ ARG DEBIAN_RELEASE=bookworm
 
 # ---------------------------------------------------------------------------- skeleton
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS skeleton
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /src
 COPY . .
 # Keep the manifests, the lock file and build scripts; replace every target root by a
