@@ -2,11 +2,12 @@
 //! cached briefly so the request path does not query the database every time.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use switchyard_store::{Store, StoreError};
 use switchyard_types::{ApiKey, Identity, now_millis};
+use tokio_util::task::TaskTracker;
 
 use crate::keys;
 
@@ -14,6 +15,8 @@ use crate::keys;
 const CACHE_TTL: Duration = Duration::from_secs(30);
 /// Upper bound on cached keys, so a flood of distinct keys cannot grow memory.
 const CACHE_MAX: usize = 10_000;
+/// `last_used_at` is written at most this often per key, off the request path.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 /// Why a request is not authenticated (always a 401).
 #[derive(Debug, thiserror::Error)]
@@ -37,19 +40,62 @@ type CachedKey = (Identity, Option<i64>, Instant);
 pub struct Authenticator {
     store: Store,
     cache: RwLock<HashMap<Vec<u8>, CachedKey>>,
+    /// When each key's `last_used_at` was last written by this process.
+    touched: Mutex<HashMap<String, Instant>>,
+    tracker: TaskTracker,
 }
 
 impl Authenticator {
-    /// An authenticator over the given store.
-    pub fn new(store: Store) -> Self {
+    /// An authenticator over the given store; `last_used_at` updates run on `tracker`.
+    pub fn new(store: Store, tracker: TaskTracker) -> Self {
         Self {
             store,
             cache: RwLock::new(HashMap::new()),
+            touched: Mutex::new(HashMap::new()),
+            tracker,
         }
+    }
+
+    /// Note that `key_id` was used: its `last_used_at` is written in the background,
+    /// at most once a minute per key, so the request path never waits for it.
+    fn touch(&self, key_id: &str) {
+        let now = Instant::now();
+        {
+            let Ok(mut touched) = self.touched.lock() else {
+                return;
+            };
+            if touched
+                .get(key_id)
+                .is_some_and(|at| now.duration_since(*at) < TOUCH_EVERY)
+            {
+                return;
+            }
+            if touched.len() >= CACHE_MAX {
+                touched.retain(|_, at| now.duration_since(*at) < TOUCH_EVERY);
+            }
+            touched.insert(key_id.to_string(), now);
+        }
+        let store = self.store.clone();
+        let key_id = key_id.to_string();
+        self.tracker.spawn(async move {
+            if let Err(error) = store
+                .api_keys()
+                .touch_last_used(&key_id, now_millis())
+                .await
+            {
+                tracing::warn!(%error, key = %key_id, "cannot record a key's last use");
+            }
+        });
     }
 
     /// Resolve a presented key to the caller's identity.
     pub async fn authenticate(&self, presented: &str) -> Result<Identity, AuthError> {
+        let identity = self.verify(presented).await?;
+        self.touch(&identity.key_id);
+        Ok(identity)
+    }
+
+    async fn verify(&self, presented: &str) -> Result<Identity, AuthError> {
         if presented.is_empty() {
             return Err(AuthError::Missing);
         }
@@ -83,6 +129,12 @@ impl Authenticator {
     /// The identity behind a verified JWT: the key it was issued for must still be
     /// enabled and unexpired, and its current role (not the token's) applies.
     pub async fn authenticate_key_id(&self, key_id: &str) -> Result<Identity, AuthError> {
+        let identity = self.verify_key_id(key_id).await?;
+        self.touch(&identity.key_id);
+        Ok(identity)
+    }
+
+    async fn verify_key_id(&self, key_id: &str) -> Result<Identity, AuthError> {
         let digest = format!("jwt:{key_id}").into_bytes();
         if let Some(identity) = self.cached(&digest) {
             return identity;

@@ -2,7 +2,9 @@
 //! and provider secrets. Business logic lives here; nothing here knows HTTP.
 
 pub mod auth;
+pub mod error;
 pub mod estimate;
+pub mod gateway;
 pub mod governance;
 pub mod health;
 pub mod jwt;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use switchyard_providers::{Adapters, EventStream, ProviderError, Target};
 use switchyard_types::chat::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
 use switchyard_types::media::{ImageRequest, ImageResponse, VideoJob, VideoRequest};
-use switchyard_types::{Capability, Identity, ModelKind, TaskType};
+use switchyard_types::{Capability, Identity, ModelKind};
 
 use crate::estimate;
 use crate::health::{AdmitOptions, CallGuard, Refusal};
@@ -27,44 +27,24 @@ pub use served::{AttemptFailure, Served};
 
 use served::{exhausted, failed, skipped};
 
-/// Why the service could not answer.
-#[derive(Debug, thiserror::Error)]
-pub enum LlmError {
-    #[error("model `{0}` does not exist")]
-    ModelNotFound(String),
-    #[error("model `{model}` cannot serve {kind} requests")]
-    WrongKind { model: String, kind: ModelKind },
-    #[error("model `{model}` does not support {missing}")]
-    Unsupported { model: String, missing: String },
-    #[error("this API key may not use model `{0}`")]
-    NotAllowed(String),
-    #[error(
-        "the prompt is about {tokens} tokens; with the requested output it exceeds every candidate's context window (largest {window})"
-    )]
-    ContextTooLong { tokens: u64, window: u32 },
-    #[error("no enabled model declares task type `{0}`")]
-    NoModelForTask(TaskType),
-    /// Nothing could be called; the third field is when something may be again.
-    #[error("no available provider for `{0}`: {1}")]
-    Unavailable(String, String, Option<std::time::Duration>),
-    #[error("{0}")]
-    Provider(#[from] ProviderError),
-}
+pub use crate::error::LlmError;
 
 impl From<RouteError> for LlmError {
     fn from(e: RouteError) -> Self {
         match e {
-            RouteError::ModelNotFound(m) => Self::ModelNotFound(m),
+            RouteError::ModelNotFound(model) => Self::ModelNotFound { model },
             RouteError::WrongKind { model, kind } => Self::WrongKind { model, kind },
             RouteError::Unsupported { model, missing } => Self::Unsupported { model, missing },
-            RouteError::NotAllowed(m) => Self::NotAllowed(m),
+            RouteError::NotAllowed(model) => Self::NotAllowed { model },
             RouteError::ContextTooLong { tokens, window } => {
                 Self::ContextTooLong { tokens, window }
             }
-            RouteError::NoModelForTask(t) => Self::NoModelForTask(t),
-            RouteError::Unavailable(name, why, retry_in_ms) => {
-                Self::Unavailable(name, why, retry_in_ms.map(std::time::Duration::from_millis))
-            }
+            RouteError::NoModelForTask(task) => Self::NoModelForTask { task },
+            RouteError::Unavailable(asked, reason, retry_in_ms) => Self::Unavailable {
+                asked,
+                reason,
+                retry_after: retry_in_ms.map(std::time::Duration::from_millis),
+            },
         }
     }
 }
@@ -112,15 +92,83 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(ChatResponse, Served), LlmError> {
-        let needs = Needs::of_chat(request);
-        let route = self.route(want, ModelKind::Chat, needs, Some(request), identity)?;
-        self.failover(&route, |entry| {
+        let route = self.route_chat(want, request, false, identity)?;
+        self.chat_on(&route, request).await
+    }
+
+    /// Route a chat request (to models that stream, with `stream`), calling no one.
+    pub fn route_chat(
+        &self,
+        want: Want<'_>,
+        request: &ChatRequest,
+        stream: bool,
+        identity: &Identity,
+    ) -> Result<Arc<Route>, LlmError> {
+        let mut needs = Needs::of_chat(request);
+        if stream {
+            needs = needs.with(Capability::Stream);
+        }
+        self.route(want, ModelKind::Chat, needs, Some(request), identity)
+    }
+
+    /// Route a request of a kind without a chat body (embeddings, images, videos).
+    pub fn route_kind(
+        &self,
+        want: Want<'_>,
+        kind: ModelKind,
+        identity: &Identity,
+    ) -> Result<Arc<Route>, LlmError> {
+        self.route(want, kind, Needs::NONE, None, identity)
+    }
+
+    /// A chat completion over a decided route, failing over between its candidates.
+    pub async fn chat_on(
+        &self,
+        route: &Arc<Route>,
+        request: &ChatRequest,
+    ) -> Result<(ChatResponse, Served), LlmError> {
+        self.failover(route, |entry| {
             let chat = adapters(&entry)?.chat.clone()?;
             Some(async move {
                 let mut response = chat.chat(target(&entry), request).await?;
                 estimate::complete_usage(&entry.model.upstream_name, request, &mut response);
                 Ok(response)
             })
+        })
+        .await
+    }
+
+    /// A streamed chat completion over a decided route (see [`LlmService::chat_stream`]).
+    pub async fn stream_on(
+        &self,
+        route: &Arc<Route>,
+        request: &ChatRequest,
+    ) -> Result<(EventStream, Served), LlmError> {
+        stream::open(self, route, request).await
+    }
+
+    /// Embeddings over a decided route.
+    pub async fn embed_on(
+        &self,
+        route: &Arc<Route>,
+        request: &EmbeddingRequest,
+    ) -> Result<(EmbeddingResponse, Served), LlmError> {
+        self.failover(route, |entry| {
+            let embeddings = adapters(&entry)?.embeddings.clone()?;
+            Some(async move { embeddings.embed(target(&entry), request).await })
+        })
+        .await
+    }
+
+    /// Images over a decided route.
+    pub async fn images_on(
+        &self,
+        route: &Arc<Route>,
+        request: &ImageRequest,
+    ) -> Result<(ImageResponse, Served), LlmError> {
+        self.failover(route, |entry| {
+            let images = adapters(&entry)?.images.clone()?;
+            Some(async move { images.generate_image(target(&entry), request).await })
         })
         .await
     }
@@ -144,9 +192,8 @@ impl LlmService {
         request: &ChatRequest,
         identity: &Identity,
     ) -> Result<(EventStream, Served), LlmError> {
-        let needs = Needs::of_chat(request).with(Capability::Stream);
-        let route = self.route(want, ModelKind::Chat, needs, Some(request), identity)?;
-        stream::open(self, &route, request).await
+        let route = self.route_chat(want, request, true, identity)?;
+        self.stream_on(&route, request).await
     }
 
     /// Embeddings for every input, failing over like chat.
@@ -166,12 +213,8 @@ impl LlmService {
         request: &EmbeddingRequest,
         identity: &Identity,
     ) -> Result<(EmbeddingResponse, Served), LlmError> {
-        let route = self.route(want, ModelKind::Embedding, Needs::NONE, None, identity)?;
-        self.failover(&route, |entry| {
-            let embeddings = adapters(&entry)?.embeddings.clone()?;
-            Some(async move { embeddings.embed(target(&entry), request).await })
-        })
-        .await
+        let route = self.route_kind(want, ModelKind::Embedding, identity)?;
+        self.embed_on(&route, request).await
     }
 
     /// Image generation, failing over like chat.
@@ -181,12 +224,8 @@ impl LlmService {
         identity: &Identity,
     ) -> Result<(ImageResponse, Served), LlmError> {
         let want = Want::Model(&request.model);
-        let route = self.route(want, ModelKind::Image, Needs::NONE, None, identity)?;
-        self.failover(&route, |entry| {
-            let images = adapters(&entry)?.images.clone()?;
-            Some(async move { images.generate_image(target(&entry), request).await })
-        })
-        .await
+        let route = self.route_kind(want, ModelKind::Image, identity)?;
+        self.images_on(&route, request).await
     }
 
     /// Submit a provider-side video job, failing over like chat (issue 6, tasks).

@@ -2,6 +2,7 @@
 //! byte and hands exactly one usage record to the [`UsageSink`] — also when the client
 //! goes away mid-stream (status 499, with the usage seen so far).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -16,6 +17,16 @@ use crate::usage::UsageSink;
 /// Status recorded for a request whose client disconnected before the end (nginx's code).
 pub const CLIENT_CLOSED: u16 = 499;
 
+/// Sees every call the gateway pipeline makes (ARCHITECTURE.md, "The request
+/// pipeline"): where prompt logging, metrics and caching plug in. Every method defaults
+/// to doing nothing.
+pub trait Observer: Send + Sync {
+    /// A chat request arrived at `endpoint` and is about to be admitted.
+    fn chat_request(&self, _endpoint: &str, _request: &switchyard_types::chat::ChatRequest) {}
+    /// A request ended and this record is being written.
+    fn finished(&self, _record: &UsageRecord) {}
+}
+
 /// Accounting for one request; records on `finish`, or on drop if never finished.
 pub struct Meter {
     sink: UsageSink,
@@ -28,6 +39,7 @@ pub struct Meter {
     finished: bool,
     admission: Option<Admission>,
     slot: Option<tokio::sync::mpsc::OwnedPermit<UsageRecord>>,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl Meter {
@@ -69,7 +81,15 @@ impl Meter {
             finished: false,
             admission: None,
             slot: None,
+            observer: None,
         }
+    }
+
+    /// Show the record to `observer` when it is written.
+    #[must_use]
+    pub fn observed_by(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Hold a place in the usage queue for this request's record (waits while the
@@ -136,7 +156,10 @@ impl Meter {
         record.error_kind = error_kind;
         if let Some(admission) = self.admission.take() {
             let (tokens, cost) = (record.input_tokens + record.output_tokens, record.cost_usd);
-            self.sink.spawn(admission.settle(tokens, cost));
+            self.sink.spawn(admission.settle(tokens, cost, status));
+        }
+        if let Some(observer) = &self.observer {
+            observer.finished(record);
         }
         match self.slot.take() {
             Some(slot) => {

@@ -14,7 +14,8 @@ pub struct UsageTotals {
 }
 
 impl Store {
-    /// Totals of usage records with `scope = scope_id` created in `[from, to)`.
+    /// Totals of usage records with `scope = scope_id` created in `[from, to)`, leaving
+    /// out 4xx refusals (they cost nothing and count against no quota).
     pub async fn usage_totals(
         &self,
         scope: QuotaScope,
@@ -25,16 +26,16 @@ impl Store {
         // The column comes from a closed enum, never from input.
         let sql = match scope {
             QuotaScope::Key => {
-                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE key_id = $1 AND created_at >= $2 AND created_at < $3"
+                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE key_id = $1 AND created_at >= $2 AND created_at < $3 AND (status < 400 OR status >= 500)"
             }
             QuotaScope::User => {
-                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE user_id = $1 AND created_at >= $2 AND created_at < $3"
+                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE user_id = $1 AND created_at >= $2 AND created_at < $3 AND (status < 400 OR status >= 500)"
             }
             QuotaScope::Team => {
-                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE team_id = $1 AND created_at >= $2 AND created_at < $3"
+                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE team_id = $1 AND created_at >= $2 AND created_at < $3 AND (status < 400 OR status >= 500)"
             }
             QuotaScope::Model => {
-                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE model = $1 AND created_at >= $2 AND created_at < $3"
+                "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens + output_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage_records WHERE model = $1 AND created_at >= $2 AND created_at < $3 AND (status < 400 OR status >= 500)"
             }
         };
         let (requests, tokens, cost): (i64, i64, f64) = sqlx::query_as(sql)

@@ -8,7 +8,7 @@ pub mod media;
 pub mod secret;
 
 pub use domain::*;
-pub use error::ErrorKind;
+pub use error::{ErrorCode, ErrorKind};
 pub use secret::Secret;
 
 /// Milliseconds since the Unix epoch: the one time representation in storage and APIs.

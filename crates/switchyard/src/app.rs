@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use switchyard_core::auth::Authenticator;
+use switchyard_core::gateway::{Gateway, GatewaySettings};
 use switchyard_core::governance::{AlertSettings, Governor};
 use switchyard_core::jwt::JwtIssuer;
 use switchyard_core::llm::LlmService;
@@ -16,7 +17,7 @@ use switchyard_store::{Bus, Counters, Store};
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::telemetry::Redactor;
+use crate::telemetry::{PromptLog, Redactor};
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub struct Inner {
     pub registry: Arc<Registry>,
     pub auth: Authenticator,
     pub llm: Arc<LlmService>,
+    /// The request pipeline every AI route calls (ARCHITECTURE.md).
+    pub gateway: Arc<Gateway>,
     pub secrets: SecretBox,
     pub usage: UsageSink,
     /// Pub/sub across replicas (in-process without Redis).
@@ -110,6 +113,19 @@ impl AppState {
         let instance_id = uuid::Uuid::new_v4().to_string();
         let llm = Arc::new(LlmService::with_settings(registry.clone(), routing));
         let media = MediaService::new(store.clone(), crate::media::media_dir(&config));
+        let redactor = Redactor::new(&config.log.redact_patterns);
+        let mut gateway = Gateway::new(
+            llm.clone(),
+            governor.clone(),
+            usage.clone(),
+            media.clone(),
+            GatewaySettings {
+                request_timeout: Some(config.server.request_timeout()),
+            },
+        );
+        if config.log.log_prompts {
+            gateway = gateway.with_observer(Arc::new(PromptLog::new(redactor.clone())));
+        }
         let tasks = TaskManager::new(
             TaskDeps {
                 store: store.clone(),
@@ -129,11 +145,12 @@ impl AppState {
         Self(Arc::new(Inner {
             tasks,
             media,
-            redactor: Redactor::new(&config.log.redact_patterns),
+            redactor,
             governor,
+            gateway: Arc::new(gateway),
             jwt,
             config,
-            auth: Authenticator::new(store.clone()),
+            auth: Authenticator::new(store.clone(), tracker.clone()),
             llm,
             registry,
             store,

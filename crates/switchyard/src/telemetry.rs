@@ -79,6 +79,30 @@ impl Redactor {
     }
 }
 
+/// Logs each chat prompt (redacted) at debug level when `log.log_prompts` is on: an
+/// observer of the request pipeline, so every surface logs prompts the same way.
+pub struct PromptLog {
+    redactor: Redactor,
+}
+
+impl PromptLog {
+    /// A prompt logger scrubbing with `redactor`.
+    pub fn new(redactor: Redactor) -> Self {
+        Self { redactor }
+    }
+}
+
+impl switchyard_core::gateway::Observer for PromptLog {
+    fn chat_request(&self, endpoint: &str, request: &switchyard_types::chat::ChatRequest) {
+        let prompt: Vec<String> = request
+            .messages
+            .iter()
+            .map(|m| format!("{:?}: {}", m.role, m.joined_text()))
+            .collect();
+        tracing::debug!(prompt = %self.redactor.redact(&prompt.join("\n")), model = %request.model, endpoint, "prompt");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use switchyard_providers::HttpClient;
 use switchyard_store::{Counters, RateDecision, Store, StoreError};
-use switchyard_types::{Identity, Quota, QuotaMetric, QuotaScope, now_millis};
+use switchyard_types::{ErrorCode, Identity, Quota, QuotaMetric, QuotaScope, now_millis};
 use tokio_util::task::TaskTracker;
 
 use crate::registry::{Registry, Resolved};
@@ -33,7 +33,8 @@ pub struct AlertSettings {
 /// Why a request may not proceed (answered with 429 and `Retry-After`).
 #[derive(Debug, Clone)]
 pub struct Refusal {
-    pub code: &'static str,
+    /// `RateLimited` or `QuotaExceeded`.
+    pub code: ErrorCode,
     pub message: String,
     pub retry_after: Duration,
     /// Rate-limit headers to send with the refusal.
@@ -99,12 +100,60 @@ struct Held {
     period_end: i64,
 }
 
+/// A quota's use in its current period.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotaUse {
+    pub used: f64,
+    /// Unix ms, inclusive.
+    pub period_start: i64,
+    /// Unix ms, exclusive.
+    pub period_end: i64,
+}
+
 /// What a request reserved; settle it with the actual figures when it ends.
 pub struct Admission {
     governor: Arc<Governor>,
     held: Vec<Held>,
     key_id: String,
     tpm: Option<u32>,
+}
+
+/// What a request or task asks the quotas for (one request is always counted).
+struct Demand {
+    tokens: f64,
+    usd: f64,
+    of: Demanded,
+}
+
+/// Whether a [`Demand`] is a request's (settled when it ends) or a task's (settled
+/// when the task ends, on any replica).
+#[derive(Clone, Copy)]
+enum Demanded {
+    Request,
+    Task,
+}
+
+impl Demanded {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Task => "task",
+        }
+    }
+
+    /// The message of a refusal by `quota` with `used` already counted.
+    fn refusal(self, quota: &Quota, usd: f64, used: f64) -> String {
+        match self {
+            Self::Request => format!(
+                "{} quota of {} {} per {} for this {} is used up ({used} used); it resets at the start of the next {}",
+                quota.metric, quota.limit, quota.metric, quota.period, quota.scope, quota.period
+            ),
+            Self::Task => format!(
+                "{} quota of {} per {} for this {} cannot cover this task (estimated {usd:.4} USD; {used} used)",
+                quota.metric, quota.limit, quota.period, quota.scope
+            ),
+        }
+    }
 }
 
 impl Governor {
@@ -177,7 +226,7 @@ impl Governor {
         }
         if let Some(r) = headers.requests.filter(|r| !r.allowed) {
             return Err(Refusal {
-                code: "rate_limited",
+                code: ErrorCode::RateLimited,
                 message: format!(
                     "rate limit of {} requests per minute reached for this API key",
                     r.limit
@@ -188,7 +237,7 @@ impl Governor {
         }
         if let Some(t) = headers.tokens.filter(|t| t.remaining == 0) {
             return Err(Refusal {
-                code: "rate_limited",
+                code: ErrorCode::RateLimited,
                 message: format!(
                     "rate limit of {} tokens per minute reached for this API key",
                     t.limit
@@ -209,42 +258,96 @@ impl Governor {
         input_tokens: u64,
         max_output: Option<u32>,
     ) -> Result<Admission, Refusal> {
-        let quotas = self.quotas.load();
-        let applicable: Vec<&Quota> = quotas
-            .iter()
-            .filter(|q| {
-                applies(
-                    q,
-                    &identity.key_id,
-                    &identity.user_id,
-                    identity.team_id.as_deref(),
-                    model,
-                )
-            })
-            .collect();
         let mut admission = Admission {
             governor: self.clone(),
             held: Vec::new(),
             key_id: identity.key_id.clone(),
             tpm: identity.rate_limit_tpm,
         };
-        if applicable.is_empty() {
+        if !self.any_applies(identity, model) {
             return Ok(admission);
         }
         let (output_tokens, usd) = self.estimate(model, input_tokens, max_output);
+        let demand = Demand {
+            tokens: (input_tokens + output_tokens) as f64,
+            usd,
+            of: Demanded::Request,
+        };
+        admission.held = self.reserve(identity, model, &demand).await?;
+        Ok(admission)
+    }
+
+    /// [`Governor::admit`] for a request priced up front (images): reserve one request
+    /// and `usd` against the quotas that apply; settled like any request.
+    pub async fn admit_usd(
+        self: &Arc<Self>,
+        identity: &Identity,
+        model: &str,
+        usd: f64,
+    ) -> Result<Admission, Refusal> {
+        let mut admission = Admission {
+            governor: self.clone(),
+            held: Vec::new(),
+            key_id: identity.key_id.clone(),
+            tpm: identity.rate_limit_tpm,
+        };
+        if self.any_applies(identity, model) {
+            let demand = Demand {
+                tokens: 0.0,
+                usd,
+                of: Demanded::Request,
+            };
+            admission.held = self.reserve(identity, model, &demand).await?;
+        }
+        Ok(admission)
+    }
+
+    fn any_applies(&self, identity: &Identity, model: &str) -> bool {
+        self.quotas.load().iter().any(|q| {
+            applies(
+                q,
+                &identity.key_id,
+                &identity.user_id,
+                identity.team_id.as_deref(),
+                model,
+            )
+        })
+    }
+
+    /// The one quota reservation routine, for requests and tasks: reserve `demand`
+    /// against every quota that applies to this caller and model, atomically per
+    /// counter; on the first quota that cannot cover it, release what was reserved and
+    /// refuse. Shadow quotas never refuse, they log. Unreachable counters let the
+    /// demand through (logged).
+    async fn reserve(
+        &self,
+        identity: &Identity,
+        model: &str,
+        demand: &Demand,
+    ) -> Result<Vec<Held>, Refusal> {
+        let quotas = self.quotas.load();
         let now = now_millis();
-        for quota in applicable {
+        let mut held: Vec<Held> = Vec::new();
+        for quota in quotas.iter().filter(|q| {
+            applies(
+                q,
+                &identity.key_id,
+                &identity.user_id,
+                identity.team_id.as_deref(),
+                model,
+            )
+        }) {
             let amount = match quota.metric {
                 QuotaMetric::Requests => 1.0,
-                QuotaMetric::Tokens => (input_tokens + output_tokens) as f64,
-                QuotaMetric::Usd => usd,
+                QuotaMetric::Tokens => demand.tokens,
+                QuotaMetric::Usd => demand.usd,
             };
             let (start, end) = periods::bounds(quota.period, now);
             let counter = format!("quota:{}:{start}", quota.id);
             let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
                 + Duration::from_secs(3600);
             if let Err(error) = self.seed(quota, &counter, start, end, ttl).await {
-                tracing::error!(%error, "cannot seed a quota counter; letting the request through");
+                tracing::error!(%error, "cannot seed a quota counter; letting the {} through", demand.of.noun());
                 continue;
             }
             let limit = if quota.shadow { -1.0 } else { quota.limit };
@@ -253,7 +356,7 @@ impl Governor {
                     if quota.shadow && r.before + amount > quota.limit {
                         tracing::warn!(quota = %quota.id, used = r.before, limit = quota.limit, "quota exceeded (shadow mode: not enforced)");
                     }
-                    admission.held.push(Held {
+                    held.push(Held {
                         quota: quota.clone(),
                         counter,
                         reserved: amount,
@@ -261,19 +364,10 @@ impl Governor {
                     });
                 }
                 Ok(r) => {
-                    admission.release().await;
+                    self.release(std::mem::take(&mut held)).await;
                     return Err(Refusal {
-                        code: "quota_exceeded",
-                        message: format!(
-                            "{} quota of {} {} per {} for this {} is used up ({} used); it resets at the start of the next {}",
-                            quota.metric,
-                            quota.limit,
-                            quota.metric,
-                            quota.period,
-                            quota.scope,
-                            round(r.before),
-                            quota.period
-                        ),
+                        code: ErrorCode::QuotaExceeded,
+                        message: demand.of.refusal(quota, demand.usd, round(r.before)),
                         retry_after: Duration::from_millis(
                             u64::try_from(end - now).unwrap_or(1000).max(1000),
                         ),
@@ -281,11 +375,41 @@ impl Governor {
                     });
                 }
                 Err(error) => {
-                    tracing::error!(%error, "quota counters unreachable; letting the request through")
+                    tracing::error!(%error, "quota counters unreachable; letting the {} through", demand.of.noun())
                 }
             }
         }
-        Ok(admission)
+        Ok(held)
+    }
+
+    /// Return reservations unused (the demand never reached an upstream).
+    async fn release(&self, held: Vec<Held>) {
+        for held in held {
+            let ttl = Duration::from_secs(3600);
+            if let Err(error) = self
+                .counters
+                .adjust(&held.counter, -held.reserved, ttl)
+                .await
+            {
+                tracing::error!(%error, "cannot release a quota reservation");
+            }
+        }
+    }
+
+    /// What is used of `quota` in its current period (reserved and settled).
+    pub async fn used(&self, quota: &Quota) -> Result<QuotaUse, StoreError> {
+        let now = now_millis();
+        let (start, end) = periods::bounds(quota.period, now);
+        let counter = format!("quota:{}:{start}", quota.id);
+        let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
+            + Duration::from_secs(3600);
+        self.seed(quota, &counter, start, end, ttl).await?;
+        let used = self.counters.adjust(&counter, 0.0, ttl).await?;
+        Ok(QuotaUse {
+            used: round(used),
+            period_start: start,
+            period_end: end,
+        })
     }
 
     /// Highest output estimate and cost among the candidates the name resolves to.
@@ -358,29 +482,23 @@ pub(crate) fn applies(
     }
 }
 
+/// Whether a request that ended with `status` counts against request quotas: the same
+/// rule as the seeding query over usage records (4xx refusals are free).
+pub fn counts_as_request(status: u16) -> bool {
+    !(400..500).contains(&status)
+}
+
 pub(crate) fn round(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
 impl Admission {
-    /// Return every reservation unused (the request never reached an upstream).
-    async fn release(&mut self) {
-        for held in std::mem::take(&mut self.held) {
-            let ttl = Duration::from_secs(3600);
-            if let Err(error) = self
-                .governor
-                .counters
-                .adjust(&held.counter, -held.reserved, ttl)
-                .await
-            {
-                tracing::error!(%error, "cannot release a quota reservation");
-            }
-        }
-    }
-
     /// Replace the reservations by the actual figures, take the tokens from the key's
-    /// token bucket, and fire budget alerts that this request crossed.
-    pub async fn settle(self, tokens: u64, cost_usd: f64) {
+    /// token bucket, and fire budget alerts that this request crossed. A request the
+    /// gateway or the provider refused as the client's fault (`status` 400–499) does
+    /// not count as a request; everything answered, or failed upstream (5xx), does.
+    pub async fn settle(self, tokens: u64, cost_usd: f64, status: u16) {
+        let counted = if counts_as_request(status) { 1.0 } else { 0.0 };
         let governor = self.governor.clone();
         if let (Some(tpm), true) = (self.tpm, tokens > 0)
             && let Err(error) = governor
@@ -398,7 +516,7 @@ impl Admission {
         }
         for held in self.held {
             let actual = match held.quota.metric {
-                QuotaMetric::Requests => 1.0,
+                QuotaMetric::Requests => counted,
                 QuotaMetric::Tokens => tokens as f64,
                 QuotaMetric::Usd => cost_usd,
             };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use switchyard_types::{Identity, QuotaMetric, now_millis};
 
-use super::{Governor, RateHeaders, Refusal, applies, periods, round};
+use super::{Demand, Demanded, Governor, Refusal, applies, periods};
 
 impl Governor {
     /// Reserve a media task's estimated cost (and one request) against every quota that
@@ -18,60 +18,13 @@ impl Governor {
         model: &str,
         usd: f64,
     ) -> Result<(), Refusal> {
-        let quotas = self.quotas.load();
-        let now = now_millis();
-        let mut held: Vec<(String, f64)> = Vec::new();
-        for quota in quotas.iter().filter(|q| {
-            applies(
-                q,
-                &identity.key_id,
-                &identity.user_id,
-                identity.team_id.as_deref(),
-                model,
-            )
-        }) {
-            let amount = match quota.metric {
-                QuotaMetric::Requests => 1.0,
-                QuotaMetric::Tokens => 0.0,
-                QuotaMetric::Usd => usd,
-            };
-            let (start, end) = periods::bounds(quota.period, now);
-            let counter = format!("quota:{}:{start}", quota.id);
-            let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
-                + Duration::from_secs(3600);
-            if let Err(error) = self.seed(quota, &counter, start, end, ttl).await {
-                tracing::error!(%error, "cannot seed a quota counter; letting the task through");
-                continue;
-            }
-            let limit = if quota.shadow { -1.0 } else { quota.limit };
-            match self.counters.reserve(&counter, amount, limit, ttl).await {
-                Ok(r) if r.allowed => held.push((counter, amount)),
-                Ok(r) => {
-                    for (counter, amount) in held {
-                        let _ = self.counters.adjust(&counter, -amount, ttl).await;
-                    }
-                    return Err(Refusal {
-                        code: "quota_exceeded",
-                        message: format!(
-                            "{} quota of {} per {} for this {} cannot cover this task (estimated {usd:.4} USD; {} used)",
-                            quota.metric,
-                            quota.limit,
-                            quota.period,
-                            quota.scope,
-                            round(r.before)
-                        ),
-                        retry_after: Duration::from_millis(
-                            u64::try_from(end - now).unwrap_or(1000).max(1000),
-                        ),
-                        headers: RateHeaders::default(),
-                    });
-                }
-                Err(error) => {
-                    tracing::error!(%error, "quota counters unreachable; letting the task through")
-                }
-            }
-        }
-        Ok(())
+        let demand = Demand {
+            tokens: 0.0,
+            usd,
+            of: Demanded::Task,
+        };
+        // Nothing is held in this process: `settle_task` finds the counters again.
+        self.reserve(identity, model, &demand).await.map(drop)
     }
 
     /// Replace a finished task's reserved cost by its actual cost (zero unless it

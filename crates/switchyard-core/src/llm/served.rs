@@ -120,7 +120,7 @@ pub(super) fn exhausted(
     failures: &[AttemptFailure],
 ) -> LlmError {
     match last_error {
-        Some(e) => LlmError::Provider(e),
+        Some(error) => LlmError::Provider { error },
         None => {
             let reasons: Vec<String> = failures
                 .iter()
@@ -131,7 +131,11 @@ pub(super) fn exhausted(
             } else {
                 reasons.join("; ")
             };
-            LlmError::Unavailable(route.asked.clone(), reasons, None)
+            LlmError::Unavailable {
+                asked: route.asked.clone(),
+                reason: reasons,
+                retry_after: None,
+            }
         }
     }
 }

@@ -121,7 +121,7 @@ impl TaskManager {
             .models_for_task(task_type, kind)
             .first()
             .map(|e| e.model.name.clone())
-            .ok_or(TaskError::Llm(LlmError::NoModelForTask(task_type)))
+            .ok_or(TaskError::Llm(LlmError::NoModelForTask { task: task_type }))
     }
 
     /// Task `id` if `identity` owns it or is an admin.

@@ -140,7 +140,7 @@ async fn submit(
     let (job, served) = loop {
         match shared.llm.submit_video(&request, &identity).await {
             Ok(ok) => break ok,
-            Err(LlmError::Provider(e)) if e.is_retryable() && round < SUBMIT_ROUNDS => {
+            Err(LlmError::Provider { error: e }) if e.is_retryable() && round < SUBMIT_ROUNDS => {
                 tracing::warn!(task_id = %task.id, error = %e, round, "video submission failed everywhere; retrying");
                 wait(halt, Duration::from_secs(2u64.pow(round))).await?;
                 round += 1;
@@ -365,8 +365,8 @@ pub(crate) async fn cancel_at_provider(shared: &Shared, provider: &str, job_id: 
 
 fn kind_of(e: &LlmError) -> Option<ErrorKind> {
     match e {
-        LlmError::Provider(p) => Some(p.kind),
-        LlmError::Unavailable(..) => Some(ErrorKind::Overloaded),
+        LlmError::Provider { error } => Some(error.kind),
+        LlmError::Unavailable { .. } => Some(ErrorKind::Overloaded),
         _ => Some(ErrorKind::BadRequest),
     }
 }

@@ -11,13 +11,13 @@ use switchyard_core::auth::AuthError;
 use switchyard_core::governance::Refusal;
 use switchyard_core::llm::LlmError;
 use switchyard_store::StoreError;
+use switchyard_types::ErrorCode;
 
 /// A failure to report to the client.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub status: StatusCode,
-    /// Stable machine-readable code (for example `invalid_field`, `model_not_found`).
-    pub code: &'static str,
+    /// The row of the error table: code, status and each format's type.
+    pub code: ErrorCode,
     pub message: String,
     /// The request field at fault, when there is one.
     pub param: Option<String>,
@@ -25,63 +25,86 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Extra response headers (e.g. rate-limit state).
     pub headers: Vec<(&'static str, String)>,
+    /// What went wrong inside, for the log only (never shown to the client).
+    pub detail: Option<String>,
 }
 
+/// The hidden cause of a 5xx, carried on the response for the one log line the
+/// request's middleware writes.
+#[derive(Debug, Clone)]
+pub struct ErrorDetail(pub String);
+
 impl ApiError {
-    /// An error with a status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error of `code` with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             param: None,
             retry_after: None,
             headers: Vec::new(),
+            detail: None,
         }
+    }
+
+    /// The HTTP status answered.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// This error, naming `field`.
+    #[must_use]
+    pub fn at(mut self, field: impl Into<String>) -> Self {
+        self.param = Some(field.into());
+        self
     }
 
     /// A 400 naming the offending field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let message = format!("{field}: {}", message.into());
-        Self {
-            param: Some(field),
-            ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", message)
-        }
+        Self::new(ErrorCode::InvalidField, message).at(field)
     }
 
     /// A 404 for a missing resource.
     pub fn not_found(what: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", what)
+        Self::new(ErrorCode::NotFound, what)
     }
 
-    /// A 500 whose details go to the log only, never to the client.
+    /// A 500 whose details go to the log only (written once, by the request's
+    /// middleware), never to the client.
     pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(%error, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal error; see the gateway log for this request id",
-        )
+        Self {
+            detail: Some(error.to_string()),
+            ..Self::new(
+                ErrorCode::Internal,
+                "internal error; see the gateway log for this request id",
+            )
+        }
     }
 
     /// A 401 with the reason.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(ErrorCode::Unauthorized, message)
     }
 
     /// A 403 with the reason.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
+}
+
+/// Whole seconds, rounded up (at least 1): a client must not come back too early.
+fn whole_seconds(d: std::time::Duration) -> u64 {
+    d.as_secs_f64().ceil().max(1.0) as u64
 }
 
 impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
         Self {
-            retry_after: Some(r.retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            retry_after: Some(whole_seconds(r.retry_after)),
             headers: r.headers.pairs(),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, r.code, r.message)
+            ..Self::new(r.code, r.message)
         }
     }
 }
@@ -89,8 +112,8 @@ impl From<Refusal> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::InUse(m) => Self::new(StatusCode::CONFLICT, "in_use", m),
+            StoreError::Conflict(m) => Self::new(ErrorCode::Conflict, m),
+            StoreError::InUse(m) => Self::new(ErrorCode::InUse, m),
             other => Self::internal(other),
         }
     }
@@ -107,44 +130,21 @@ impl From<AuthError> for ApiError {
 
 impl From<LlmError> for ApiError {
     fn from(e: LlmError) -> Self {
-        let message = e.to_string();
+        let code = e.code();
+        let param = e.field().map(str::to_string);
+        let retry_after = match &e {
+            // Provider hints are whole seconds already; ours are rounded up.
+            LlmError::Provider { error } => error.retry_after.map(|d| d.as_secs().max(1)),
+            other => other.retry_after().map(whole_seconds),
+        };
         match e {
-            LlmError::ModelNotFound(_) => Self {
-                param: Some("model".into()),
-                ..Self::new(StatusCode::NOT_FOUND, "model_not_found", message)
-            },
-            LlmError::WrongKind { .. } => Self {
-                param: Some("model".into()),
-                ..Self::new(StatusCode::BAD_REQUEST, "wrong_model_kind", message)
-            },
-            LlmError::Unsupported { .. } => Self {
-                param: Some("model".into()),
-                ..Self::new(StatusCode::BAD_REQUEST, "unsupported_capability", message)
-            },
-            LlmError::ContextTooLong { .. } => Self {
-                param: Some("messages".into()),
-                ..Self::new(StatusCode::BAD_REQUEST, "context_length_exceeded", message)
-            },
-            LlmError::NoModelForTask(_) => Self {
-                param: Some("task_type".into()),
-                ..Self::new(StatusCode::NOT_FOUND, "no_model_for_task", message)
-            },
-            LlmError::NotAllowed(_) => Self {
-                param: Some("model".into()),
-                ..Self::new(StatusCode::FORBIDDEN, "model_not_allowed", message)
-            },
-            LlmError::Unavailable(_, _, retry) => Self {
-                // Whole seconds, rounded up: the client must not come back too early.
-                retry_after: retry.map(|d| d.as_secs_f64().ceil().max(1.0) as u64),
-                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "no_provider", message)
-            },
-            LlmError::Provider(p) => Self {
-                retry_after: p.retry_after.map(|d| d.as_secs().max(1)),
-                ..Self::new(
-                    StatusCode::from_u16(p.kind.http_status()).unwrap_or(StatusCode::BAD_GATEWAY),
-                    p.kind.as_str(),
-                    message,
-                )
+            LlmError::Refused { refusal } => Self::from(*refusal),
+            LlmError::Invalid { field, message } => Self::field(field, message),
+            LlmError::Internal { message } => Self::internal(message),
+            other => Self {
+                param,
+                retry_after,
+                ..Self::new(code, other.to_string())
             },
         }
     }
@@ -163,52 +163,23 @@ pub struct OpenAi;
 
 impl Surface for Native {
     fn body(e: &ApiError) -> serde_json::Value {
-        json!({"error": {"code": e.code, "message": e.message, "param": e.param}})
+        json!({"error": {"code": e.code.as_str(), "message": e.message, "param": e.param}})
     }
 }
 
 impl Surface for OpenAi {
     fn body(e: &ApiError) -> serde_json::Value {
-        let kind = match e.status.as_u16() {
-            401 => "authentication_error",
-            403 => "permission_error",
-            404 if e.code == "model_not_found" => "invalid_request_error",
-            404 => "not_found_error",
-            429 => "rate_limit_error",
-            s if s >= 500 => "server_error",
-            _ => "invalid_request_error",
-        };
-        let code = match e.code {
-            "unauthorized" => "invalid_api_key",
-            other => other,
-        };
-        json!({"error": {"message": e.message, "type": kind, "code": code, "param": e.param}})
+        let row = e.code.row();
+        json!({"error": {"message": e.message, "type": row.openai_type, "code": row.openai_code, "param": e.param}})
     }
 }
 
 /// Anthropic's format: `{"type":"error","error":{"type","message"}}`.
 pub struct Anthropic;
 
-impl Anthropic {
-    /// Anthropic's error type for an HTTP status.
-    pub fn error_type(status: u16) -> &'static str {
-        match status {
-            400 | 415 | 422 => "invalid_request_error",
-            401 => "authentication_error",
-            403 => "permission_error",
-            404 => "not_found_error",
-            413 => "request_too_large",
-            429 => "rate_limit_error",
-            503 | 529 => "overloaded_error",
-            504 => "timeout_error",
-            _ => "api_error",
-        }
-    }
-}
-
 impl Surface for Anthropic {
     fn body(e: &ApiError) -> serde_json::Value {
-        json!({"type": "error", "error": {"type": Self::error_type(e.status.as_u16()), "message": e.message}})
+        json!({"type": "error", "error": {"type": e.code.row().anthropic_type, "message": e.message}})
     }
 }
 
@@ -221,10 +192,19 @@ impl<S> From<ApiError> for Failure<S> {
     }
 }
 
+impl<S> From<LlmError> for Failure<S> {
+    fn from(e: LlmError) -> Self {
+        Self(ApiError::from(e), PhantomData)
+    }
+}
+
 impl<S: Surface> IntoResponse for Failure<S> {
     fn into_response(self) -> Response {
         let error = self.0;
-        let mut response = (error.status, Json(S::body(&error))).into_response();
+        let mut response = (error.status(), Json(S::body(&error))).into_response();
+        if let Some(detail) = error.detail {
+            response.extensions_mut().insert(ErrorDetail(detail));
+        }
         if let Some(secs) = error.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {

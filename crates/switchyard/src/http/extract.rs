@@ -2,6 +2,7 @@
 //! naming the offending field (JSON path) where there is one.
 
 use std::marker::PhantomData;
+use switchyard_types::ErrorCode;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
@@ -22,8 +23,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 format!("request body is not valid JSON: {inner}"),
             )
         } else {
@@ -41,7 +41,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 }
                 (Some(name), parent) => format!("{parent}.{name}"),
                 (None, ".") => {
-                    return ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message);
+                    return ApiError::new(ErrorCode::InvalidBody, message);
                 }
                 (None, _) => path,
             };
@@ -73,26 +73,21 @@ where
                 mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
             });
         if !is_json {
-            return Err(ApiError {
-                param: Some("content-type".into()),
-                ..ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "content-type must be application/json",
-                )
-            }
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "content-type must be application/json",
+            )
+            .at("content-type")
             .into());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
-                    status,
-                    "body_too_large",
+                    ErrorCode::BodyTooLarge,
                     "request body exceeds the size limit",
                 )
             } else {
-                ApiError::new(status, "invalid_body", e.body_text())
+                ApiError::new(ErrorCode::InvalidBody, e.body_text())
             }
         })?;
         Ok(JsonBody(parse_json(&bytes)?, PhantomData))
@@ -113,6 +108,6 @@ where
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| QueryParams(v))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+            .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.body_text()))
     }
 }

@@ -1,7 +1,6 @@
 //! The HTTP edge: one router of the operations, OpenAI-compatible and admin surfaces,
 //! with request ids, tracing, body limits and authentication layered on.
 
-pub mod account;
 pub mod admin;
 pub mod anthropic;
 pub mod auth;
@@ -17,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, Response, StatusCode};
+use axum::http::{Request, Response};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
@@ -116,6 +115,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The pipeline's view of an AI request: who calls, its request id, and the usage
+/// record's endpoint label.
+pub fn call<'a>(
+    identity: &'a switchyard_types::Identity,
+    headers: &'a axum::http::HeaderMap,
+    endpoint: &'static str,
+) -> switchyard_core::gateway::Call<'a> {
+    switchyard_core::gateway::Call {
+        identity,
+        request_id: request_id(headers),
+        endpoint,
+    }
+}
+
 /// The request's id (set by the request-id layer before any handler runs).
 pub fn request_id(headers: &axum::http::HeaderMap) -> &str {
     headers
@@ -143,12 +156,23 @@ fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
     let status = res.status().as_u16();
     let ms = latency.as_secs_f64() * 1000.0;
     if res.status().is_server_error() {
-        tracing::event!(Level::ERROR, status, latency_ms = ms, "request failed");
+        // The one log line of a 5xx, with its hidden cause when the gateway knows it.
+        let detail = res
+            .extensions()
+            .get::<error::ErrorDetail>()
+            .map(|d| d.0.as_str());
+        tracing::event!(
+            Level::ERROR,
+            status,
+            latency_ms = ms,
+            detail,
+            "request failed"
+        );
     } else {
         tracing::event!(Level::INFO, status, latency_ms = ms, "request finished");
     }
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+    ApiError::new(switchyard_types::ErrorCode::RouteNotFound, "no such route")
 }

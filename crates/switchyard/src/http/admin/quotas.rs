@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use switchyard_store::{NewQuota, QuotaPatch};
 use switchyard_types::{Quota, QuotaMetric, QuotaPeriod, QuotaScope};
 
@@ -94,18 +94,36 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(quota)))
 }
 
-/// GET /quotas/{id}
+/// A quota with what is used of it in the current period.
+#[derive(Debug, Serialize)]
+pub struct QuotaState {
+    #[serde(flatten)]
+    pub quota: Quota,
+    /// Reserved and settled so far in the current period (requests, tokens or USD).
+    pub used: f64,
+    /// The current period, Unix ms: start inclusive, end exclusive.
+    pub period_start: i64,
+    pub period_end: i64,
+}
+
+/// GET /quotas/{id}: the quota and its use in the current period.
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Quota>, ApiError> {
-    state
+) -> Result<Json<QuotaState>, ApiError> {
+    let quota = state
         .store
         .quotas()
         .get(&id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("quota `{id}` not found")))
+        .ok_or_else(|| ApiError::not_found(format!("quota `{id}` not found")))?;
+    let use_now = state.governor.used(&quota).await?;
+    Ok(Json(QuotaState {
+        quota,
+        used: use_now.used,
+        period_start: use_now.period_start,
+        period_end: use_now.period_end,
+    }))
 }
 
 /// PATCH /quotas/{id}

@@ -7,15 +7,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use switchyard_core::meter::{Meter, metered};
+use switchyard_core::gateway::{Answer, Streamed};
+use switchyard_core::llm::Want;
 use switchyard_providers::anthropic::{surface, wire};
 use switchyard_types::Identity;
 
-use super::account;
+use super::call;
 use super::error::{Anthropic, ApiError, Failure};
 use super::extract::JsonBody;
 use super::openai::served_headers;
-use super::request_id;
 use crate::app::AppState;
 
 type Result<T> = std::result::Result<T, Failure<Anthropic>>;
@@ -37,33 +37,19 @@ pub async fn messages(
     let mut request =
         surface::to_canonical_request(body).map_err(|e| ApiError::field(e.field, e.message))?;
     request.stream = stream;
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "messages",
-        &request.model,
-    );
-    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
+    let call = call(&identity, &headers, "messages");
+    let want = Want::Model(&request.model);
     if stream {
-        let (events, served) = match state.llm.chat_stream(&request, &identity).await {
-            Ok(ok) => ok,
-            Err(e) => return Err(account::failed(meter, e)),
-        };
-        meter.served(&served);
+        let Streamed { events, served } = state.gateway.chat_stream(call, want, &request).await?;
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let mut http = stream::response(id, served.model.clone(), metered(events, meter));
+        let mut http = stream::response(id, served.model.clone(), events);
         served_headers(http.headers_mut(), &served);
         return Ok(http);
     }
-    let (response, served) = match state.llm.chat(&request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
-    meter.usage(&response.usage);
-    meter.first_token();
-    meter.finish(200, None);
+    let Answer {
+        value: response,
+        served,
+    } = state.gateway.chat(call, want, &request).await?;
     let mut wire = surface::to_wire_response(&response);
     if !wire.id.starts_with("msg_") {
         wire.id = format!("msg_{}", wire.id);

@@ -16,7 +16,7 @@ use switchyard_providers::anthropic::wire::{
 };
 use switchyard_types::chat::{FinishReason, StreamEvent, Usage};
 
-use crate::http::error::Anthropic;
+use switchyard_types::{ErrorCode, ErrorKind};
 
 /// Which kind of block is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl Encoder {
             StreamEvent::Finish { reason } => self.finish = Some(reason),
             StreamEvent::Usage { usage } => self.usage = Some(usage),
             StreamEvent::Error { kind, message } => {
-                out.push(error_event(kind.http_status(), message));
+                out.push(error_event(kind, message));
             }
         }
     }
@@ -155,8 +155,9 @@ impl Encoder {
     }
 }
 
-fn error_event(status: u16, message: String) -> Wire {
-    let body = json!({"type": Anthropic::error_type(status), "message": message});
+fn error_event(kind: ErrorKind, message: String) -> Wire {
+    let error_type = ErrorCode::from(kind).row().anthropic_type;
+    let body = json!({"type": error_type, "message": message});
     match serde_json::from_value(body) {
         Ok(error) => Wire::Error { error },
         Err(_) => Wire::Ping,
@@ -210,7 +211,7 @@ pub fn response(id: String, model: String, events: EventStream) -> Response {
                     Some(Ok(event)) => enc.event(event, &mut out),
                     Some(Err(e)) => {
                         tracing::warn!(kind = %e.kind, error = %e.message, "upstream stream failed after it started");
-                        out.push(error_event(e.kind.http_status(), e.message));
+                        out.push(error_event(e.kind, e.message));
                         finished = true;
                     }
                     None => {

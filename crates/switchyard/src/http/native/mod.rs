@@ -13,17 +13,16 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
+use switchyard_core::gateway::{Answer, Streamed};
 use switchyard_core::llm::{Served, Want};
-use switchyard_core::meter::{Meter, metered};
 use switchyard_types::Identity;
 use switchyard_types::chat::{ChatRequest, ChatResponse, Usage};
 
 use self::wire::{ChatBody, EmbeddingsBody, NativeUsage, Routing};
-use super::account;
+use super::call;
 use super::error::{ApiError, Failure, Native};
 use super::extract::JsonBody;
 use super::openai::{convert, served_headers, wire as oai};
-use super::request_id;
 use crate::app::AppState;
 
 pub use media::media;
@@ -157,23 +156,9 @@ pub async fn chat(
 ) -> Result<Response> {
     let (request, model, task) = to_canonical(body)?;
     let want = want(&model, task);
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "ai.chat",
-        &request.model,
-    );
-    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
-    let (response, served) = match state.llm.chat_for(want, &request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
-    meter.usage(&response.usage);
-    meter.first_token();
-    meter.finish(200, None);
-    let mut http = Json(chat_json(&response, &served, want)).into_response();
+    let call = call(&identity, &headers, "ai.chat");
+    let Answer { value, served } = state.gateway.chat(call, want, &request).await?;
+    let mut http = Json(chat_json(&value, &served, want)).into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
 }
@@ -189,21 +174,10 @@ pub async fn chat_stream(
     let (mut request, model, task) = to_canonical(body)?;
     request.stream = true;
     let want = want(&model, task);
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "ai.chat.stream",
-        &request.model,
-    );
-    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
-    let (events, served) = match state.llm.chat_stream_for(want, &request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
+    let call = call(&identity, &headers, "ai.chat.stream");
+    let Streamed { events, served } = state.gateway.chat_stream(call, want, &request).await?;
     let routing = routing(&served, want);
-    let mut http = stream::response(metered(events, meter), served.clone(), routing);
+    let mut http = stream::response(events, served.clone(), routing);
     served_headers(http.headers_mut(), &served);
     Ok(http)
 }
@@ -226,33 +200,11 @@ pub async fn embeddings(
         Some(m) => Want::Model(m),
         None => Want::Task(switchyard_types::TaskType::Embedding),
     };
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "ai.embeddings",
-        &request.model,
-    );
-    let mut meter = account::admit(
-        &state,
-        meter,
-        &identity,
-        &request.model,
-        request
-            .input
-            .iter()
-            .map(|t| switchyard_providers::tokens::estimate(t))
-            .sum(),
-        None,
-    )
-    .await?;
-    let (response, served) = match state.llm.embed_for(want, &request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
-    meter.usage(&response.usage);
-    meter.finish(200, None);
+    let call = call(&identity, &headers, "ai.embeddings");
+    let Answer {
+        value: response,
+        served,
+    } = state.gateway.embed(call, want, &request).await?;
     let mut http = Json(json!({
         "model": response.model,
         "provider": served.provider,

@@ -6,20 +6,18 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
+use switchyard_core::gateway::Answer;
 use switchyard_core::llm::Want;
-use switchyard_core::meter::Meter;
 use switchyard_types::chat::{ChatRequest, EmbeddingRequest, Message, MessageRole};
 use switchyard_types::{Identity, TaskType};
 
 use super::wire::{ProcessBody, ProcessOptions};
 use super::{Result, routing, usage};
 use crate::app::AppState;
-use crate::http::account;
-use crate::http::account::failed;
+use crate::http::call;
 use crate::http::error::ApiError;
 use crate::http::extract::JsonBody;
 use crate::http::openai::served_headers;
-use crate::http::request_id;
 
 /// The text of `input` for text tasks; errors name `input`.
 fn input_text(input: &Value) -> std::result::Result<String, ApiError> {
@@ -90,6 +88,51 @@ fn messages(
     })
 }
 
+/// The canonical request a task type turns into.
+enum Work {
+    Embed(EmbeddingRequest),
+    Chat(Box<ChatRequest>),
+}
+
+/// Check the input and options and build the request; errors name the field.
+fn prepare(task: TaskType, body: &ProcessBody) -> std::result::Result<Work, ApiError> {
+    let label = body
+        .options
+        .model
+        .clone()
+        .unwrap_or_else(|| task.to_string());
+    match task {
+        TaskType::Embedding => Ok(Work::Embed(EmbeddingRequest {
+            model: label,
+            input: vec![input_text(&body.input)?],
+            dimensions: None,
+        })),
+        TaskType::ImageGeneration | TaskType::VideoGeneration => Err(ApiError::field(
+            "task_type",
+            "use POST /api/v1/ai/images or /api/v1/ai/videos for media",
+        )),
+        _ => {
+            if let Some(t) = body
+                .options
+                .temperature
+                .filter(|t| !(0.0..=2.0).contains(t))
+            {
+                return Err(ApiError::field(
+                    "options.temperature",
+                    format!("{t} is not between 0 and 2"),
+                ));
+            }
+            Ok(Work::Chat(Box::new(ChatRequest {
+                model: label,
+                messages: messages(task, &body.input, &body.options)?,
+                temperature: body.options.temperature,
+                max_output_tokens: body.options.max_tokens,
+                ..ChatRequest::default()
+            })))
+        }
+    }
+}
+
 /// POST /api/v1/ai/process (also /ai/process)
 pub async fn process(
     State(state): State<AppState>,
@@ -102,77 +145,27 @@ pub async fn process(
         Some(m) => Want::Model(m),
         None => Want::Task(task),
     };
-    let label = body
-        .options
-        .model
-        .clone()
-        .unwrap_or_else(|| task.to_string());
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "ai.process",
-        &label,
-    );
-    let mut meter = account::admit(
-        &state,
-        meter,
-        &identity,
-        &label,
-        switchyard_providers::tokens::estimate(&body.input.to_string()),
-        body.options.max_tokens,
-    )
-    .await?;
-    let (output, served, used) = match task {
-        TaskType::Embedding => {
-            let request = EmbeddingRequest {
-                model: label.clone(),
-                input: vec![input_text(&body.input)?],
-                dimensions: None,
-            };
-            let (r, served) = match state.llm.embed_for(want, &request, &identity).await {
-                Ok(ok) => ok,
-                Err(e) => return Err(failed(meter, e)),
-            };
-            let vector = r.embeddings.into_iter().next().unwrap_or_default();
-            (json!(vector), served, r.usage)
-        }
-        TaskType::ImageGeneration | TaskType::VideoGeneration => {
-            return Err(ApiError::field(
-                "task_type",
-                "use POST /api/v1/ai/images or /api/v1/ai/videos for media",
-            )
-            .into());
-        }
-        _ => {
-            if let Some(t) = body
-                .options
-                .temperature
-                .filter(|t| !(0.0..=2.0).contains(t))
-            {
-                return Err(ApiError::field(
-                    "options.temperature",
-                    format!("{t} is not between 0 and 2"),
-                )
-                .into());
-            }
-            let request = ChatRequest {
-                model: label.clone(),
-                messages: messages(task, &body.input, &body.options)?,
-                temperature: body.options.temperature,
-                max_output_tokens: body.options.max_tokens,
-                ..ChatRequest::default()
-            };
-            let (r, served) = match state.llm.chat_for(want, &request, &identity).await {
-                Ok(ok) => ok,
-                Err(e) => return Err(failed(meter, e)),
-            };
-            (json!(r.message.joined_text()), served, r.usage)
+    let call = call(&identity, &headers, "ai.process");
+    // Everything the client sent is checked before anything is reserved: a refused
+    // request costs nothing and is recorded with its own status.
+    let work = match prepare(task, &body) {
+        Ok(work) => work,
+        Err(error) => {
+            state.gateway.refused(&call, want, error.code.status());
+            return Err(error.into());
         }
     };
-    meter.served(&served);
-    meter.usage(&used);
-    meter.finish(200, None);
+    let (output, served, used) = match work {
+        Work::Embed(request) => {
+            let Answer { value, served } = state.gateway.embed(call, want, &request).await?;
+            let vector = value.embeddings.into_iter().next().unwrap_or_default();
+            (json!(vector), served, value.usage)
+        }
+        Work::Chat(request) => {
+            let Answer { value, served } = state.gateway.chat(call, want, &request).await?;
+            (json!(value.message.joined_text()), served, value.usage)
+        }
+    };
     let mut http = Json(json!({
         "task_type": task,
         "output": output,

@@ -15,20 +15,19 @@ use axum::{Extension, Json};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
+use switchyard_core::gateway::Answer;
 use switchyard_core::llm::Want;
-use switchyard_core::meter::Meter;
 use switchyard_core::tasks::{MediaRequest, Submission, TaskError, TaskView, follow};
 use switchyard_types::media::{ImageFormat, ImageRequest, VideoRequest};
-use switchyard_types::{Identity, ModelKind, TaskType};
+use switchyard_types::{ErrorCode, Identity, ModelKind, TaskType};
 
 use super::super::admin::{ListQuery, ListResponse};
 use super::super::error::{ApiError, Failure, Native};
 use super::super::extract::{JsonBody, QueryParams};
 use super::super::openai::served_headers;
-use super::super::request_id;
+use super::super::{call, request_id};
 use super::routing;
 use crate::app::AppState;
-use crate::http::account::failed;
 
 type Result<T> = std::result::Result<T, Failure<Native>>;
 
@@ -75,17 +74,10 @@ pub struct VideosBody {
 pub fn task_error(e: TaskError) -> ApiError {
     match e {
         TaskError::NotFound(_) => ApiError::not_found(e.to_string()),
-        TaskError::Finished(..) => {
-            ApiError::new(StatusCode::CONFLICT, "task_finished", e.to_string())
+        TaskError::Finished(..) => ApiError::new(ErrorCode::TaskFinished, e.to_string()),
+        TaskError::IdempotencyMismatch(_) => {
+            ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string()).at("idempotency_key")
         }
-        TaskError::IdempotencyMismatch(_) => ApiError {
-            param: Some("idempotency_key".into()),
-            ..ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
-                e.to_string(),
-            )
-        },
         TaskError::Invalid { field, message } => ApiError::field(field, message),
         TaskError::Llm(e) => ApiError::from(e),
         TaskError::Refused(r) => ApiError::from(*r),
@@ -143,34 +135,14 @@ pub async fn images(
     if request.prompt.trim().is_empty() {
         return Err(ApiError::field("prompt", "must not be empty").into());
     }
-    let mut meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "ai.images",
-        &request.model,
-    );
-    let (mut response, served) = match state.llm.generate_image(&request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(failed(meter, e)),
-    };
-    meter.served(&served);
-    if let Some(usage) = &response.usage {
-        meter.usage(usage);
-    }
-    meter.images(response.images.len());
-    if request.response_format == ImageFormat::Url {
-        // Bytes become files served back at an authenticated URL.
-        let kept = state
-            .media
-            .keep_images(&mut response, Some(&identity.user_id), None, false)
-            .await;
-        if let Err(e) = kept {
-            meter.finish(500, None);
-            return Err(ApiError::internal(e).into());
-        }
-    }
-    meter.finish(200, None);
+    // Bytes become files served back at an authenticated URL unless base64 was asked for.
+    let keep_for =
+        (request.response_format == ImageFormat::Url).then_some(identity.user_id.as_str());
+    let call = call(&identity, &headers, "ai.images");
+    let Answer {
+        value: response,
+        served,
+    } = state.gateway.images(call, &request, keep_for).await?;
     let cost = served.pricing.cost_per_image.unwrap_or(0.0) * response.images.len() as f64;
     let mut http = Json(json!({
         "object": "image_generation",

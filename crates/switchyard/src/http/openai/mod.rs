@@ -10,14 +10,13 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
-use switchyard_core::llm::Served;
-use switchyard_core::meter::{Meter, metered};
+use switchyard_core::gateway::{Answer, Streamed};
+use switchyard_core::llm::{Served, Want};
 use switchyard_types::Identity;
 
-use super::account;
+use super::call;
 use super::error::{Failure, OpenAi};
 use super::extract::JsonBody;
-use super::request_id;
 use crate::app::AppState;
 
 type Result<T> = std::result::Result<T, Failure<OpenAi>>;
@@ -44,39 +43,22 @@ pub async fn chat_completions(
         .as_ref()
         .is_some_and(|o| o.include_usage);
     let request = convert::chat_request(body)?;
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "chat.completions",
-        &request.model,
-    );
-    let mut meter = account::admit_chat(&state, meter, &identity, &request).await?;
+    let call = call(&identity, &headers, "chat.completions");
+    let want = Want::Model(&request.model);
     if request.stream {
-        let (events, served) = match state.llm.chat_stream(&request, &identity).await {
-            Ok(ok) => ok,
-            Err(e) => return Err(account::failed(meter, e)),
-        };
-        meter.served(&served);
+        let Streamed { events, served } = state.gateway.chat_stream(call, want, &request).await?;
         let header = stream::ChunkHeader {
             id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
             model: served.model.clone(),
             created: switchyard_types::now_millis() / 1000,
             include_usage,
         };
-        let mut http = stream::response(header, metered(events, meter));
+        let mut http = stream::response(header, events);
         served_headers(http.headers_mut(), &served);
         return Ok(http);
     }
-    let (response, served) = match state.llm.chat(&request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
-    meter.usage(&response.usage);
-    meter.first_token();
-    meter.finish(200, None);
-    let mut http = Json(convert::chat_response(&response)).into_response();
+    let Answer { value, served } = state.gateway.chat(call, want, &request).await?;
+    let mut http = Json(convert::chat_response(&value)).into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
 }
@@ -90,34 +72,10 @@ pub async fn embeddings(
 ) -> Result<Response> {
     let base64 = body.encoding_format == Some(wire::EncodingFormat::Base64);
     let request = convert::embedding_request(body)?;
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "embeddings",
-        &request.model,
-    );
-    let mut meter = account::admit(
-        &state,
-        meter,
-        &identity,
-        &request.model,
-        request
-            .input
-            .iter()
-            .map(|t| switchyard_providers::tokens::estimate(t))
-            .sum(),
-        None,
-    )
-    .await?;
-    let (response, served) = match state.llm.embed(&request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
-    meter.usage(&response.usage);
-    meter.finish(200, None);
-    let mut http = Json(convert::embedding_response(&response, base64)).into_response();
+    let call = call(&identity, &headers, "embeddings");
+    let want = Want::Model(&request.model);
+    let Answer { value, served } = state.gateway.embed(call, want, &request).await?;
+    let mut http = Json(convert::embedding_response(&value, base64)).into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
 }
@@ -130,25 +88,9 @@ pub async fn images(
     JsonBody(body, _): JsonBody<wire::ImagesRequest, OpenAi>,
 ) -> Result<Response> {
     let request = convert::image_request(body)?;
-    let meter = Meter::start(
-        &state.usage,
-        request_id(&headers),
-        &identity,
-        "images.generations",
-        &request.model,
-    );
-    let mut meter = account::admit(&state, meter, &identity, &request.model, 0, None).await?;
-    let (response, served) = match state.llm.generate_image(&request, &identity).await {
-        Ok(ok) => ok,
-        Err(e) => return Err(account::failed(meter, e)),
-    };
-    meter.served(&served);
-    if let Some(usage) = &response.usage {
-        meter.usage(usage);
-    }
-    meter.images(response.images.len());
-    meter.finish(200, None);
-    let mut http = Json(convert::image_response(&response)).into_response();
+    let call = call(&identity, &headers, "images.generations");
+    let Answer { value, served } = state.gateway.images(call, &request, None).await?;
+    let mut http = Json(convert::image_response(&value)).into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
 }
