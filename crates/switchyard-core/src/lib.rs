@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod estimate;
+pub mod facts;
 pub mod governance;
 pub mod health;
 pub mod jwt;
@@ -16,3 +17,4 @@ pub mod secrets;
 pub mod tasks;
 pub mod usage;
 pub mod usage_export;
+pub mod vitals;
