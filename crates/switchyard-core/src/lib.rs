@@ -1,5 +1,10 @@
 //! Switchyard's services: the provider registry, authentication, the LLM service
 //! and provider secrets. Business logic lives here; nothing here knows HTTP.
+//!
+//! The modules form layers with no cycle: leaves such as `vitals` (health state) and
+//! `facts` (routing facts) are held by the `registry`; `health` (probe, status) and
+//! `routing` walk a registry snapshot from above; `llm`, `meter` and `tasks` sit on
+//! top. A unit test (`layering`) reads `src/` and fails on a cycle.
 
 pub mod auth;
 pub mod estimate;
@@ -8,6 +13,8 @@ pub mod governance;
 pub mod health;
 pub mod jwt;
 pub mod keys;
+#[cfg(test)]
+mod layering;
 pub mod llm;
 pub mod media;
 pub mod meter;
