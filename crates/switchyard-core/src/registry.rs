@@ -14,10 +14,9 @@ use switchyard_providers::probe::prober;
 use switchyard_store::{ProviderSecret, Store, StoreError};
 use switchyard_types::{Group, Model, ModelKind, Provider, Secret, TaskType};
 
-use crate::health::{HealthSettings, ModelHealth, ProviderHealth};
-use crate::routing::select::Selector;
-use crate::routing::{Card, Floor};
+use crate::facts::{Card, Floor, Selector};
 use crate::secrets::SecretBox;
+use crate::vitals::{HealthSettings, ModelHealth, ProviderHealth};
 
 mod entries;
 
@@ -114,7 +113,12 @@ impl Snapshot {
             ranks[i] = u32::try_from(rank).unwrap_or(u32::MAX);
         }
         for (entry, rank) in entries.into_iter().zip(ranks) {
-            snapshot.cards.push(Card::new(&entry, rank));
+            snapshot.cards.push(Card::new(
+                &entry.model,
+                entry.is_enabled(),
+                entry.provider.adapters.is_err(),
+                rank,
+            ));
             let index = u32::try_from(snapshot.models.len()).unwrap_or(u32::MAX);
             snapshot
                 .by_name

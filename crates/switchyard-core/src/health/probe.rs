@@ -11,8 +11,8 @@ use futures::future::join_all;
 use switchyard_types::ErrorKind;
 use tokio_util::sync::CancellationToken;
 
-use super::{HealthSettings, ProbeResult, breaker::millis, now_ms};
 use crate::registry::{ProviderEntry, Registry, Snapshot};
+use crate::vitals::{HealthSettings, ProbeResult, millis, now_ms};
 
 /// Probe idle providers every `probe_interval` until `shutdown` (returns at once when
 /// health or probing is off).

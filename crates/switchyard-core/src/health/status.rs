@@ -4,8 +4,8 @@
 use serde::Serialize;
 use switchyard_types::{ErrorKind, ProviderKind};
 
-use super::{CircuitState, now_ms};
 use crate::registry::{ModelEntry, ProviderEntry, Snapshot};
+use crate::vitals::{CircuitState, now_ms};
 
 /// A provider's overall health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,8 +8,8 @@ use switchyard_providers::probe::Probe;
 use switchyard_types::{Group, GroupStrategy, Model, Provider};
 use tokio::sync::Semaphore;
 
-use crate::health::{HealthSettings, ModelHealth, ProviderHealth};
-use crate::routing::select::Selector;
+use crate::facts::Selector;
+use crate::vitals::{HealthSettings, ModelHealth, ProviderHealth};
 
 /// A provider with the adapters built for it (or why none could be built).
 pub struct ProviderEntry {

@@ -22,7 +22,7 @@ impl Strategy for HealthFilter {
     fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
         let now = ctx.now;
         // Nothing anywhere is open or cooling down: only unbuildable providers can go.
-        let health = ctx.health && now < crate::health::trouble_until();
+        let health = ctx.health && now < crate::vitals::trouble_until();
         if !health && !ctx.snapshot.floor().any_unavailable {
             return Ok(());
         }
@@ -88,8 +88,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::health::{Admission, Verdict, now_ms};
     use crate::routing::testing::{Fixture, apply, names};
+    use crate::vitals::{Admission, Verdict, now_ms};
 
     #[test]
     fn open_circuits_cooldowns_and_broken_providers_are_dropped() {

@@ -4,16 +4,19 @@
 //! window, cost optimisation, load balancing. Each strategy may remove candidates
 //! (saying why) or reorder them; the result is the order to try them in, with an
 //! explanation. Group selectors keep their state across requests and snapshots.
+//!
+//! Routing sits above the registry: it reads a snapshot's entries, their cards and
+//! selector state (the leaf [`crate::facts`]) and their health (the leaf
+//! [`crate::vitals`]). Nothing below it depends on it; `Card`, `Floor`, `Needs` and
+//! `select::Selector` are re-exported from `facts` so their routing paths keep working.
 
 mod balance;
 mod capability;
-mod card;
 mod chain;
 mod context;
 mod cost;
 mod decision;
 mod health_filter;
-mod needs;
 mod preference;
 mod resolve;
 pub mod select;
@@ -26,18 +29,17 @@ use std::time::Duration;
 use switchyard_types::chat::ChatRequest;
 use switchyard_types::{Identity, ModelKind, TaskType};
 
-use crate::health::now_ms;
 use crate::registry::{GroupRoute, ModelEntry, Snapshot};
+use crate::vitals::now_ms;
 
+pub use crate::facts::{Card, Floor, Needs};
 pub use balance::LoadBalancing;
 pub use capability::CapabilityFilter;
-pub use card::{Card, Floor};
 pub use chain::{Candidates, Chain, Context, Strategy};
 pub use context::ContextWindow;
 pub use cost::CostOptimisation;
 pub use decision::{Explanation, Reason, Removal, RemovedView, StepView};
 pub use health_filter::HealthFilter;
-pub use needs::Needs;
 pub use preference::UserPreference;
 
 /// What a request asks to be served by.

@@ -1,73 +1,22 @@
 //! Group selectors: the seven group strategies, each putting a group's remaining
 //! candidates in preference order (the first is the pick; the rest are the failover
-//! order). State that lives across requests — a round-robin counter, smooth weighted
-//! round-robin's current weights — sits in the selector, which the registry keeps
-//! across snapshots while the group is unchanged. No global lock: an atomic counter,
-//! or one small lock per group.
+//! order). The state that lives across requests — a round-robin counter, smooth
+//! weighted round-robin's current weights — is the [`Selector`] of the leaf
+//! [`crate::facts`], which the registry keeps across snapshots while the group is
+//! unchanged; the ordering, which reads the snapshot, is here.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use rand::Rng;
 use rand::seq::SliceRandom;
-use switchyard_types::GroupStrategy;
 
 use super::Candidate;
 use crate::registry::Snapshot;
 
-/// One group's strategy and its state.
-#[derive(Debug)]
-pub enum Selector {
-    /// Lowest `priority` first; declaration order among equals.
-    Priority,
-    /// Each request starts one member further along.
-    RoundRobin { next: AtomicUsize },
-    /// nginx's smooth weighted round-robin: over any `Σ weights` picks each member is
-    /// chosen `weight` times, evenly interleaved.
-    WeightedRoundRobin { current: Mutex<Vec<i64>> },
-    /// A uniformly random order.
-    Random,
-    /// Members drawn one after another with probability proportional to weight.
-    WeightedRandom,
-    /// Lowest decayed average latency first; members never measured first of all.
-    LeastLatency,
-    /// Fewest calls in flight first; ties rotate.
-    LeastBusy { next: AtomicUsize },
-}
+pub use crate::facts::Selector;
 
 impl Selector {
-    /// A selector for a group of `members` members.
-    pub fn new(strategy: GroupStrategy, members: usize) -> Self {
-        match strategy {
-            GroupStrategy::Priority => Self::Priority,
-            GroupStrategy::RoundRobin => Self::RoundRobin {
-                next: AtomicUsize::new(0),
-            },
-            GroupStrategy::WeightedRoundRobin => Self::WeightedRoundRobin {
-                current: Mutex::new(vec![0; members]),
-            },
-            GroupStrategy::Random => Self::Random,
-            GroupStrategy::WeightedRandom => Self::WeightedRandom,
-            GroupStrategy::LeastLatency => Self::LeastLatency,
-            GroupStrategy::LeastBusy => Self::LeastBusy {
-                next: AtomicUsize::new(0),
-            },
-        }
-    }
-
-    /// The strategy this selector implements.
-    pub fn strategy(&self) -> GroupStrategy {
-        match self {
-            Self::Priority => GroupStrategy::Priority,
-            Self::RoundRobin { .. } => GroupStrategy::RoundRobin,
-            Self::WeightedRoundRobin { .. } => GroupStrategy::WeightedRoundRobin,
-            Self::Random => GroupStrategy::Random,
-            Self::WeightedRandom => GroupStrategy::WeightedRandom,
-            Self::LeastLatency => GroupStrategy::LeastLatency,
-            Self::LeastBusy { .. } => GroupStrategy::LeastBusy,
-        }
-    }
-
     /// Put `candidates` (members of this selector's group, indices into `snapshot`) in
     /// preference order.
     pub fn order(&self, candidates: &mut [Candidate], snapshot: &Snapshot) {

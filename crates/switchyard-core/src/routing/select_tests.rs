@@ -137,7 +137,7 @@ async fn least_busy_prefers_fewest_in_flight_and_rotates_ties() {
     let s = group(GroupStrategy::LeastBusy, &[1, 1, 1]);
     assert_eq!(firsts(&s, 3).concat(), "abc", "idle members rotate");
     let members = &s.route("g").unwrap().members;
-    let options = crate::health::AdmitOptions {
+    let options = crate::vitals::AdmitOptions {
         track: true,
         queue: Duration::from_millis(10),
         max_cooldown: Duration::from_secs(1),
@@ -147,7 +147,7 @@ async fn least_busy_prefers_fewest_in_flight_and_rotates_ties() {
         let e = &members[i].entry;
         for _ in 0..*busy {
             held.push(
-                crate::health::admit(&e.provider.health, &e.health, &e.provider.limiter, options)
+                crate::vitals::admit(&e.provider.health, &e.health, &e.provider.limiter, options)
                     .await
                     .unwrap(),
             );

@@ -8,8 +8,8 @@ use switchyard_types::{
 };
 
 use super::{Needs, RouteRequest, Want};
-use crate::health::HealthSettings;
 use crate::registry::{ProviderEntry, Snapshot};
+use crate::vitals::HealthSettings;
 
 /// A catalog under construction.
 #[derive(Default, Clone)]
@@ -205,7 +205,7 @@ pub(crate) fn apply(
         request,
         snapshot,
         tiers: &tiers,
-        now: crate::health::now_ms(),
+        now: crate::vitals::now_ms(),
         health,
     };
     let result = strategy.apply(&ctx, &mut set);

@@ -10,8 +10,7 @@ use switchyard_types::{Task, TaskStatus, now_millis};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use super::manager::millis;
-use super::{Shared, TASKS_TOPIC, TaskEvent, poller, recovery};
+use super::{Shared, TASKS_TOPIC, TaskEvent, millis, poller, recovery};
 
 /// Most tasks claimed in one round, so replicas share a burst of submissions.
 const CLAIM_BATCH: usize = 8;

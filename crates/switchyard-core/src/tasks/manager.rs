@@ -5,22 +5,15 @@
 
 use serde_json::Value;
 use switchyard_store::{NewTask, Page, Paged, StoreError};
-use switchyard_types::media::{ImageRequest, VideoRequest};
-use switchyard_types::{Identity, ModelKind, Pricing, Task, TaskType, now_millis};
+use switchyard_types::{Identity, ModelKind, Task, TaskType, now_millis};
 
-use super::{DEFAULT_VIDEO_SECONDS, TaskError, TaskManager, events, poller};
-use crate::llm::{LlmError, Served};
+use super::request::{MediaRequest, estimate_cost};
+use super::{TaskError, TaskManager, events, millis, poller};
+use crate::llm::LlmError;
 
 /// Longest accepted idempotency key and callback URL.
 const MAX_KEY_LEN: usize = 255;
 const MAX_URL_LEN: usize = 2048;
-
-/// The media request a task runs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MediaRequest {
-    Image(ImageRequest),
-    Video(VideoRequest),
-}
 
 /// A request to run as a task.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,28 +244,4 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Value, TaskError> {
         field: "request",
         message: e.to_string(),
     })
-}
-
-/// USD a request costs at `pricing` (free tier: nothing): per image × n, or per second
-/// of video (the requested duration, else [`DEFAULT_VIDEO_SECONDS`]).
-pub(crate) fn cost_of(pricing: &Pricing, free_tier: bool, request: &MediaRequest) -> f64 {
-    if free_tier {
-        return 0.0;
-    }
-    match request {
-        MediaRequest::Image(r) => pricing.cost_per_image.unwrap_or(0.0) * f64::from(r.n.max(1)),
-        MediaRequest::Video(r) => {
-            let seconds = r.duration_seconds.unwrap_or(DEFAULT_VIDEO_SECONDS);
-            pricing.cost_per_video_second.unwrap_or(0.0) * f64::from(seconds)
-        }
-    }
-}
-
-/// USD a request costs on the prices of the model that `served` it.
-pub(crate) fn estimate_cost(served: &Served, request: &MediaRequest) -> f64 {
-    cost_of(&served.pricing, served.free_tier, request)
-}
-
-pub(crate) fn millis(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

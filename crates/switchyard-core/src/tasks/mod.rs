@@ -15,6 +15,7 @@ mod executor;
 mod manager;
 mod poller;
 mod recovery;
+mod request;
 pub mod webhooks;
 mod writes;
 
@@ -34,7 +35,8 @@ use crate::registry::Registry;
 use crate::usage::UsageSink;
 
 pub use events::{TASKS_TOPIC, TaskEvent, TaskView, follow};
-pub use manager::{MediaRequest, Submission, Submitted};
+pub use manager::{Submission, Submitted};
+pub use request::MediaRequest;
 
 /// Seconds of video assumed for pricing when a request names no duration.
 pub const DEFAULT_VIDEO_SECONDS: u32 = 5;
@@ -80,6 +82,11 @@ impl TaskSettings {
             webhook_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// A duration in whole milliseconds, for the `i64` timestamps of tasks and leases.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Why a task operation failed.

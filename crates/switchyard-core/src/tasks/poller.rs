@@ -16,10 +16,10 @@ use switchyard_types::{ErrorKind, Identity, Role, Task, TaskStatus, now_millis};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
-use super::manager::{MediaRequest, cost_of, estimate_cost, millis};
 use super::recovery::{Resume, resume_point};
+use super::request::{MediaRequest, cost_of, estimate_cost};
 use super::writes::{Halted, fail, finish, save, wait};
+use super::{Shared, millis};
 use crate::llm::LlmError;
 use crate::media::MediaService;
 

@@ -1,11 +1,11 @@
 //! What routing reads of a model, packed into 16 bytes and kept in one array per
 //! snapshot (indexed like its models), so the chain's filters read a few cache lines
-//! rather than chase every entry.
+//! rather than chase every entry. Built by the registry from the model and what it
+//! knows of the provider; this module never sees a registry entry.
 
-use switchyard_types::ModelKind;
+use switchyard_types::{Model, ModelKind};
 
 use super::Needs;
-use crate::registry::ModelEntry;
 
 /// A model's routing facts, computed when the snapshot is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,8 @@ pub struct Card {
     /// The model and its provider are enabled.
     pub enabled: bool,
     pub context_window: u32,
-    /// Position in the snapshot's cost order (`ModelEntry::cost_order`; 0 comes first).
+    /// Position in the snapshot's cost order (the registry's `ModelEntry::cost_order`; 0
+    /// comes first).
     pub cost_rank: u32,
 }
 
@@ -32,17 +33,17 @@ fn kind_bit(kind: ModelKind) -> u8 {
 }
 
 impl Card {
-    /// The card of `entry`, ranked `cost_rank`.
-    pub fn new(entry: &ModelEntry, cost_rank: u32) -> Self {
-        let model = &entry.model;
+    /// The card of `model`, ranked `cost_rank`. `enabled`: the model and its provider
+    /// are enabled; `unavailable`: its provider's adapters could not be built.
+    pub fn new(model: &Model, enabled: bool, unavailable: bool, cost_rank: u32) -> Self {
         Self {
             kinds: model.kinds.iter().fold(0, |k, kind| k | kind_bit(*kind)),
             capabilities: model
                 .capabilities
                 .iter()
                 .fold(Needs::NONE, |set, c| set.with(*c)),
-            unavailable: entry.provider.adapters.is_err(),
-            enabled: entry.is_enabled(),
+            unavailable,
+            enabled,
             context_window: model.context_window,
             cost_rank,
         }

@@ -220,7 +220,7 @@ impl Drop for CallGuard {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::health::{BreakerSettings, CircuitState, HealthSettings};
+    use crate::vitals::{BreakerSettings, CircuitState, HealthSettings};
 
     fn options() -> AdmitOptions {
         AdmitOptions {
