@@ -20,7 +20,7 @@ use switchyard_types::{Capability, Identity, ModelKind};
 use crate::estimate;
 use crate::health::{AdmitOptions, CallGuard, Refusal};
 use crate::registry::{ModelEntry, Registry};
-use crate::routing::{self, Needs, Route, RouteError, RouteRequest, RoutingSettings};
+use crate::routing::{self, Needs, Route, RouteRequest, RoutingSettings};
 
 pub use crate::routing::Want;
 pub use served::{AttemptFailure, Served};
@@ -28,26 +28,6 @@ pub use served::{AttemptFailure, Served};
 use served::{exhausted, failed, skipped};
 
 pub use crate::error::LlmError;
-
-impl From<RouteError> for LlmError {
-    fn from(e: RouteError) -> Self {
-        match e {
-            RouteError::ModelNotFound(model) => Self::ModelNotFound { model },
-            RouteError::WrongKind { model, kind } => Self::WrongKind { model, kind },
-            RouteError::Unsupported { model, missing } => Self::Unsupported { model, missing },
-            RouteError::NotAllowed(model) => Self::NotAllowed { model },
-            RouteError::ContextTooLong { tokens, window } => {
-                Self::ContextTooLong { tokens, window }
-            }
-            RouteError::NoModelForTask(task) => Self::NoModelForTask { task },
-            RouteError::Unavailable(asked, reason, retry_in_ms) => Self::Unavailable {
-                asked,
-                reason,
-                retry_after: retry_in_ms.map(std::time::Duration::from_millis),
-            },
-        }
-    }
-}
 
 /// Chat, embeddings and images over the registry, with routing and failover.
 pub struct LlmService {
@@ -291,7 +271,7 @@ impl LlmService {
             }
             Err(error) => {
                 tracing::debug!(target: "switchyard::routing", asked = %want.label(), %error, "no route");
-                Err(error.into())
+                Err(error)
             }
         }
     }

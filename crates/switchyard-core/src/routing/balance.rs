@@ -2,7 +2,7 @@
 //! group's selector puts the candidates in its preference order. Tiers without a group
 //! keep the cost order.
 
-use super::{Candidates, Context, Route, RouteError, Strategy};
+use super::{Candidates, Context, LlmError, Route, Strategy};
 
 /// See the module documentation.
 pub struct LoadBalancing;
@@ -16,7 +16,7 @@ impl Strategy for LoadBalancing {
         60
     }
 
-    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
         if ctx.tiers.iter().all(|t| t.group.is_none()) {
             return Ok(());
         }

@@ -6,8 +6,8 @@ use std::sync::{Arc, LazyLock};
 
 use super::Card;
 use super::{
-    Candidate, CapabilityFilter, ContextWindow, CostOptimisation, HealthFilter, LoadBalancing,
-    Reason, Removal, Route, RouteError, RouteRequest, Tier, UserPreference,
+    Candidate, CapabilityFilter, ContextWindow, CostOptimisation, HealthFilter, LlmError,
+    LoadBalancing, Reason, Removal, Route, RouteRequest, Tier, UserPreference,
 };
 use crate::registry::Snapshot;
 
@@ -83,7 +83,7 @@ pub trait Strategy: Send + Sync {
 
     /// Remove or reorder candidates. An error ends routing; a strategy that removes
     /// every candidate returns the error that says why.
-    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError>;
+    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError>;
 
     /// A line on what this strategy did for `route`, beyond its removals.
     fn note(&self, route: &Route) -> Option<String> {
@@ -127,15 +127,15 @@ impl Chain {
     }
 
     /// Run every strategy in order.
-    pub fn run(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+    pub fn run(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
         for strategy in &self.strategies {
             strategy.apply(ctx, set)?;
             if set.list.is_empty() {
-                return Err(RouteError::Unavailable(
-                    ctx.asked(),
-                    format!("every candidate was removed by {}", strategy.name()),
-                    None,
-                ));
+                return Err(LlmError::Unavailable {
+                    asked: ctx.asked(),
+                    reason: format!("every candidate was removed by {}", strategy.name()),
+                    retry_after: None,
+                });
             }
         }
         Ok(())
@@ -173,7 +173,7 @@ mod tests {
         fn priority(&self) -> u8 {
             0
         }
-        fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+        fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
             set.remove_if(ctx.snapshot, "drop_all", |_, _| Some(Reason::NotAllowed));
             Ok(())
         }

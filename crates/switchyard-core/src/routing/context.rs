@@ -5,7 +5,7 @@
 
 use switchyard_providers::tokens;
 
-use super::{Candidates, Context, Reason, Route, RouteError, Strategy};
+use super::{Candidates, Context, LlmError, Reason, Route, Strategy};
 use crate::estimate;
 
 /// See the module documentation.
@@ -22,7 +22,7 @@ impl Strategy for ContextWindow {
         40
     }
 
-    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
         let Some(chat) = ctx.request.chat else {
             return Ok(());
         };
@@ -53,7 +53,7 @@ impl Strategy for ContextWindow {
             }
         });
         if set.list.is_empty() {
-            return Err(RouteError::ContextTooLong {
+            return Err(LlmError::ContextTooLong {
                 tokens: counted,
                 window: largest,
             });
@@ -130,7 +130,7 @@ mod tests {
         let (_, err) = apply(&ContextWindow, &s, &request, true);
         assert!(matches!(
             err,
-            Err(RouteError::ContextTooLong { window: 40, .. })
+            Err(LlmError::ContextTooLong { window: 40, .. })
         ));
     }
 }

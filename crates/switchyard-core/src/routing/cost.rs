@@ -2,7 +2,7 @@
 //! model name served by several providers), free-tier providers come first, then better
 //! quality tiers, then lower prices. A named group keeps the order of its own strategy.
 
-use super::{Candidates, Context, Route, RouteError, Strategy};
+use super::{Candidates, Context, LlmError, Route, Strategy};
 
 /// See the module documentation.
 pub struct CostOptimisation;
@@ -16,7 +16,7 @@ impl Strategy for CostOptimisation {
         50
     }
 
-    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
         if ctx.tiers.iter().all(|t| t.group.is_some()) {
             return Ok(());
         }

@@ -3,7 +3,7 @@
 //! after a rate limit. A circuit whose cooldown is over stays in: its next call is a
 //! half-open trial (admitted or refused when the call is made).
 
-use super::{Candidates, Context, Reason, Route, RouteError, Strategy};
+use super::{Candidates, Context, LlmError, Reason, Route, Strategy};
 
 /// See the module documentation.
 pub struct HealthFilter;
@@ -19,7 +19,7 @@ impl Strategy for HealthFilter {
         20
     }
 
-    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
         let now = ctx.now;
         // Nothing anywhere is open or cooling down: only unbuildable providers can go.
         let health = ctx.health && now < crate::vitals::trouble_until();
@@ -68,11 +68,11 @@ impl Strategy for HealthFilter {
                 })
                 .collect::<Option<Vec<u64>>>()
                 .and_then(|waits| waits.into_iter().min());
-            return Err(RouteError::Unavailable(
-                ctx.asked(),
-                reasons.join("; "),
-                retry_in_ms,
-            ));
+            return Err(LlmError::Unavailable {
+                asked: ctx.asked(),
+                reason: reasons.join("; "),
+                retry_after: retry_in_ms.map(std::time::Duration::from_millis),
+            });
         }
         Ok(())
     }

@@ -116,28 +116,7 @@ pub struct Tier {
     pub group: Option<Arc<GroupRoute>>,
 }
 
-/// Why no candidate can serve the request.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RouteError {
-    #[error("model `{0}` does not exist")]
-    ModelNotFound(String),
-    #[error("model `{model}` cannot serve {kind} requests")]
-    WrongKind { model: String, kind: ModelKind },
-    #[error("model `{model}` does not support {missing}")]
-    Unsupported { model: String, missing: String },
-    #[error("this API key may not use model `{0}`")]
-    NotAllowed(String),
-    #[error(
-        "the prompt is about {tokens} tokens; with the requested output it exceeds every candidate's context window (largest {window})"
-    )]
-    ContextTooLong { tokens: u64, window: u32 },
-    #[error("no enabled model declares task type `{0}`")]
-    NoModelForTask(TaskType),
-    /// Nothing can be called now; the third field is how long until something may be
-    /// (the shortest open-circuit or rate-limit cooldown), when that is known.
-    #[error("no available provider for `{0}`: {1}")]
-    Unavailable(String, String, Option<u64>),
-}
+pub use crate::error::LlmError;
 
 /// The outcome of routing: candidates in the order to try them, and why.
 pub struct Route {
@@ -178,7 +157,7 @@ pub fn decide(
     snapshot: &Arc<Snapshot>,
     request: &RouteRequest<'_>,
     settings: &RoutingSettings,
-) -> Result<Route, RouteError> {
+) -> Result<Route, LlmError> {
     decide_with(Chain::standard(), snapshot, request, settings)
 }
 
@@ -188,7 +167,7 @@ pub fn decide_with(
     snapshot: &Arc<Snapshot>,
     request: &RouteRequest<'_>,
     settings: &RoutingSettings,
-) -> Result<Route, RouteError> {
+) -> Result<Route, LlmError> {
     let (list, tiers, max_attempts) = resolve::resolve(snapshot, request, settings)?;
     let mut set = Candidates {
         list,

@@ -3,7 +3,7 @@
 //! restricted to some models may name only those; for a task type, only the allowed
 //! models stay.
 
-use super::{Candidates, Context, Reason, RouteError, Strategy, Want};
+use super::{Candidates, Context, LlmError, Reason, Strategy, Want};
 use crate::routing::Route;
 
 /// See the module documentation.
@@ -20,7 +20,7 @@ impl Strategy for UserPreference {
         10
     }
 
-    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), RouteError> {
+    fn apply(&self, ctx: &Context<'_>, set: &mut Candidates) -> Result<(), LlmError> {
         let allowed = &ctx.request.identity.allowed_models;
         if allowed.is_empty() {
             return Ok(());
@@ -28,7 +28,9 @@ impl Strategy for UserPreference {
         match ctx.request.want {
             Want::Model(name) => {
                 if !allowed.iter().any(|m| m == name) {
-                    return Err(RouteError::NotAllowed(name.to_string()));
+                    return Err(LlmError::NotAllowed {
+                        model: name.to_string(),
+                    });
                 }
             }
             Want::Task(task) => {
@@ -41,7 +43,7 @@ impl Strategy for UserPreference {
                     (!ok).then_some(Reason::NotAllowed)
                 });
                 if set.list.is_empty() {
-                    return Err(RouteError::NoModelForTask(task));
+                    return Err(LlmError::NoModelForTask { task });
                 }
             }
         }
@@ -70,7 +72,7 @@ mod tests {
     fn run(
         snapshot: &crate::registry::Snapshot,
         request: &RouteRequest<'_>,
-    ) -> (Candidates, Result<(), RouteError>) {
+    ) -> (Candidates, Result<(), LlmError>) {
         apply(&UserPreference, snapshot, request, true)
     }
 
@@ -83,7 +85,10 @@ mod tests {
         assert_eq!(set.list.len(), 1);
         id.allowed_models = vec!["n".into()];
         let (_, err) = run(&s, &Fixture::chat_request("m", &id));
-        assert_eq!(err, Err(RouteError::NotAllowed("m".into())));
+        assert!(
+            matches!(&err, Err(LlmError::NotAllowed { model }) if model == "m"),
+            "{err:?}"
+        );
         let (_, ok) = run(&s, &Fixture::chat_request("n", &id));
         assert!(ok.is_ok());
     }
@@ -110,6 +115,14 @@ mod tests {
             ..request
         };
         let (_, err) = run(&s, &request);
-        assert_eq!(err, Err(RouteError::NoModelForTask(TaskType::Chat)));
+        assert!(
+            matches!(
+                err,
+                Err(LlmError::NoModelForTask {
+                    task: TaskType::Chat
+                })
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Candidate, RouteError, RouteRequest, RoutingSettings, Tier, Want};
+use super::{Candidate, LlmError, RouteRequest, RoutingSettings, Tier, Want};
 use crate::registry::{GroupRoute, Snapshot};
 
 /// Candidates in tier order, the tiers, and `max_attempts`.
@@ -13,7 +13,7 @@ pub(crate) fn resolve(
     snapshot: &Snapshot,
     request: &RouteRequest<'_>,
     settings: &RoutingSettings,
-) -> Result<(Vec<Candidate>, Vec<Tier>, usize), RouteError> {
+) -> Result<(Vec<Candidate>, Vec<Tier>, usize), LlmError> {
     match request.want {
         Want::Model(name) => match snapshot.route(name) {
             Some(route) => group(snapshot, name, route),
@@ -33,7 +33,7 @@ pub(crate) fn resolve(
                 })
                 .collect();
             if list.is_empty() {
-                return Err(RouteError::NoModelForTask(task));
+                return Err(LlmError::NoModelForTask { task });
             }
             let attempts = list.len().min(settings.default_max_attempts).max(1);
             Ok((list, vec![Tier { group: None }], attempts))
@@ -49,13 +49,13 @@ fn group(
     snapshot: &Snapshot,
     name: &str,
     route: &Arc<GroupRoute>,
-) -> Result<(Vec<Candidate>, Vec<Tier>, usize), RouteError> {
+) -> Result<(Vec<Candidate>, Vec<Tier>, usize), LlmError> {
     if !route.group.enabled {
-        return Err(RouteError::Unavailable(
-            name.to_string(),
-            "the group is disabled".into(),
-            None,
-        ));
+        return Err(LlmError::Unavailable {
+            asked: name.to_string(),
+            reason: "the group is disabled".into(),
+            retry_after: None,
+        });
     }
     let mut list = Vec::with_capacity(route.members.len());
     let mut tiers = vec![Tier {
@@ -75,7 +75,9 @@ fn group(
         push_members(&mut list, fb, tier);
     }
     if list.is_empty() {
-        return Err(RouteError::ModelNotFound(name.to_string()));
+        return Err(LlmError::ModelNotFound {
+            model: name.to_string(),
+        });
     }
     let attempts = route.group.max_attempts.max(1) as usize;
     Ok((list, tiers, attempts))
@@ -98,10 +100,7 @@ fn push_members(list: &mut Vec<Candidate>, route: &GroupRoute, tier: u8) {
     }
 }
 
-fn models(
-    snapshot: &Snapshot,
-    name: &str,
-) -> Result<(Vec<Candidate>, Vec<Tier>, usize), RouteError> {
+fn models(snapshot: &Snapshot, name: &str) -> Result<(Vec<Candidate>, Vec<Tier>, usize), LlmError> {
     let list: Vec<Candidate> = snapshot
         .indices_named(name)
         .iter()
@@ -116,7 +115,9 @@ fn models(
         })
         .collect();
     if list.is_empty() {
-        return Err(RouteError::ModelNotFound(name.to_string()));
+        return Err(LlmError::ModelNotFound {
+            model: name.to_string(),
+        });
     }
     // An implicit group tries each of its providers once.
     let attempts = list.len();
@@ -175,7 +176,7 @@ mod tests {
             resolve(&s, &Fixture::chat_request("b/m", &id), &Default::default()).unwrap();
         assert_eq!(names(&s, &list), ["0:b/m"]);
         let err = resolve(&s, &Fixture::chat_request("c/m", &id), &Default::default());
-        assert!(matches!(err, Err(RouteError::ModelNotFound(_))));
+        assert!(matches!(err, Err(LlmError::ModelNotFound { model: _ })));
     }
 
     #[test]
@@ -201,7 +202,9 @@ mod tests {
         };
         assert!(matches!(
             resolve(&s, &request, &Default::default()),
-            Err(RouteError::NoModelForTask(TaskType::Translation))
+            Err(LlmError::NoModelForTask {
+                task: TaskType::Translation
+            })
         ));
     }
 }

@@ -195,7 +195,7 @@ pub(crate) fn apply(
     snapshot: &Snapshot,
     request: &RouteRequest<'_>,
     health: bool,
-) -> (super::Candidates, Result<(), super::RouteError>) {
+) -> (super::Candidates, Result<(), super::LlmError>) {
     let (list, tiers, _) = super::resolve::resolve(snapshot, request, &Default::default()).unwrap();
     let mut set = super::Candidates {
         list,

@@ -70,7 +70,9 @@ impl TaskManager {
             .governor
             .admit_cost(identity, model, estimate)
             .await
-            .map_err(|r| TaskError::Refused(Box::new(r)))?;
+            .map_err(|r| TaskError::Refused {
+                refusal: Box::new(r),
+            })?;
         let new = NewTask {
             user_id: Some(identity.user_id.clone()),
             key_id: Some(identity.key_id.clone()),
@@ -92,7 +94,11 @@ impl TaskManager {
                 let key = key.unwrap_or_default();
                 match self.find(identity, key).await? {
                     Some(existing) => return replay(existing, task_type, &request, key),
-                    None => return Err(TaskError::IdempotencyMismatch(key.to_string())),
+                    None => {
+                        return Err(TaskError::IdempotencyMismatch {
+                            key: key.to_string(),
+                        });
+                    }
                 }
             }
             Err(e) => return Err(e.into()),
@@ -124,7 +130,7 @@ impl TaskManager {
             Some(t) if identity.is_admin() || t.user_id.as_deref() == Some(&identity.user_id) => {
                 Ok(t)
             }
-            _ => Err(TaskError::NotFound(id.to_string())),
+            _ => Err(TaskError::NotFound { id: id.to_string() }),
         }
     }
 
@@ -143,7 +149,10 @@ impl TaskManager {
     pub async fn cancel(&self, id: &str, identity: &Identity) -> Result<Task, TaskError> {
         let task = self.get(id, identity).await?;
         if task.status.is_terminal() {
-            return Err(TaskError::Finished(task.id, task.status));
+            return Err(TaskError::Finished {
+                id: task.id,
+                status: task.status,
+            });
         }
         let Some(cancelled) = self
             .shared
@@ -154,7 +163,10 @@ impl TaskManager {
         else {
             // It finished while we looked.
             let now = self.get(id, identity).await?;
-            return Err(TaskError::Finished(now.id, now.status));
+            return Err(TaskError::Finished {
+                id: now.id,
+                status: now.status,
+            });
         };
         events::account(&self.shared, &cancelled, None);
         events::announce(&self.shared, &cancelled).await;
@@ -191,7 +203,9 @@ fn replay(
     key: &str,
 ) -> Result<Submitted, TaskError> {
     if existing.task_type != task_type || &existing.request != request {
-        return Err(TaskError::IdempotencyMismatch(key.to_string()));
+        return Err(TaskError::IdempotencyMismatch {
+            key: key.to_string(),
+        });
     }
     Ok(Submitted {
         task: existing,

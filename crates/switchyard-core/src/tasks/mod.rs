@@ -93,14 +93,14 @@ pub(crate) fn millis(d: Duration) -> i64 {
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
     /// No such task, or not the caller's (the same answer, so existence never leaks).
-    #[error("task `{0}` not found")]
-    NotFound(String),
+    #[error("task `{id}` not found")]
+    NotFound { id: String },
     /// The task already reached a terminal state.
-    #[error("task `{0}` already finished ({1})")]
-    Finished(String, TaskStatus),
+    #[error("task `{id}` already finished ({status})")]
+    Finished { id: String, status: TaskStatus },
     /// The idempotency key was used before for a different request.
-    #[error("idempotency key `{0}` was already used for a different request; use a new key")]
-    IdempotencyMismatch(String),
+    #[error("idempotency key `{key}` was already used for a different request; use a new key")]
+    IdempotencyMismatch { key: String },
     /// A request field is unusable.
     #[error("{field}: {message}")]
     Invalid {
@@ -108,8 +108,10 @@ pub enum TaskError {
         message: String,
     },
     /// A quota or budget cannot cover the task's estimated cost.
-    #[error("{}", .0.message)]
-    Refused(Box<crate::governance::Refusal>),
+    #[error("{}", refusal.message)]
+    Refused {
+        refusal: Box<crate::governance::Refusal>,
+    },
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error(transparent)]

@@ -73,14 +73,14 @@ pub struct VideosBody {
 /// The HTTP error for a task failure.
 pub fn task_error(e: TaskError) -> ApiError {
     match e {
-        TaskError::NotFound(_) => ApiError::not_found(e.to_string()),
-        TaskError::Finished(..) => ApiError::new(ErrorCode::TaskFinished, e.to_string()),
-        TaskError::IdempotencyMismatch(_) => {
+        TaskError::NotFound { .. } => ApiError::not_found(e.to_string()),
+        TaskError::Finished { .. } => ApiError::new(ErrorCode::TaskFinished, e.to_string()),
+        TaskError::IdempotencyMismatch { .. } => {
             ApiError::new(ErrorCode::IdempotencyKeyReused, e.to_string()).at("idempotency_key")
         }
         TaskError::Invalid { field, message } => ApiError::field(field, message),
         TaskError::Llm(e) => ApiError::from(e),
-        TaskError::Refused(r) => ApiError::from(*r),
+        TaskError::Refused { refusal } => ApiError::from(*refusal),
         TaskError::Media(e) => ApiError::internal(e),
         TaskError::Store(e) => ApiError::from(e),
     }
