@@ -3,10 +3,8 @@
 //! included) normalised, cancel, and no videos for `openai_compatible`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{MockUpstream, Reply};
 use base64::Engine as _;
-use common::{MockUpstream, Reply};
 use serde_json::json;
 use switchyard_providers::{Adapters, HttpClient, Target, build};
 use switchyard_types::media::{JobState, VideoRequest};

@@ -3,12 +3,9 @@
 //! synchronous images as stored URLs or base64, and submissions refused with the field.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[macro_use]
-mod tasks_support;
-
+use crate::tasks_support::{CATALOG, Client, usage_of, wait_task};
 use serde_json::{Value, json};
 use switchyard_testkit::{Backend, TestApp};
-use tasks_support::{CATALOG, Client, usage_of, wait_task};
 
 on_both_backends!(
     bad_submissions_are_refused_with_the_field,

@@ -5,12 +5,9 @@
 //! never 403).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[macro_use]
-mod tasks_support;
-
+use crate::tasks_support::{CATALOG, Client, usage_of, wait_task};
 use serde_json::{Value, json};
 use switchyard_testkit::{Backend, TestApp};
-use tasks_support::{CATALOG, Client, usage_of, wait_task};
 
 on_both_backends!(
     video_task_lifecycle,

@@ -2,11 +2,9 @@
 //! (recorded shapes in `tests/data/gemini/`, CRLF-framed SSE as Google sends it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{MockUpstream, Recorded, Reply};
+use crate::common::{MockUpstream, Recorded, Reply};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use switchyard_providers::{Adapters, EventStream, HttpClient, ProviderError, Target, build};

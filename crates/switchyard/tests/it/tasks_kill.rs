@@ -235,7 +235,9 @@ async fn a_killed_gateway_s_task_completes_exactly_once_after_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gracefully_stopped_gateway_hands_its_tasks_over_at_once() {
-    let runway = FakeRunway::start(Duration::from_secs(3)).await;
+    // Long enough that the first gateway cannot finish the job itself before it is
+    // stopped, even when this binary's other tests load the machine.
+    let runway = FakeRunway::start(Duration::from_secs(10)).await;
     let dir = tempfile::tempdir().unwrap();
     // A lease far longer than the test: only a released lease lets the task go on.
     let config = write_config(dir.path(), &runway, 600_000);

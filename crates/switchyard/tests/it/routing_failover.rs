@@ -5,11 +5,9 @@
 //! provider queues briefly, then fails over.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod routing_support;
-
 use std::time::{Duration, Instant};
 
-use routing_support::{Mode, Upstream, chat, events, status_of};
+use crate::routing_support::{Mode, Upstream, chat, events, status_of};
 use serde_json::json;
 use switchyard_testkit::{Backend, TestApp};
 

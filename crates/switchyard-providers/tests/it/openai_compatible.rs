@@ -4,14 +4,12 @@
 //! reusable client with an asynchronous auth hook.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::common::{MockUpstream, Reply};
 use async_trait::async_trait;
-use common::{MockUpstream, Reply};
 use futures::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::json;

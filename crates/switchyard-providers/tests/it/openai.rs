@@ -2,11 +2,9 @@
 //! exact requests, responses, streams, usage, errors, failures mid-stream, round trips.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{MockUpstream, Reply};
+use crate::common::{MockUpstream, Reply};
 use futures::StreamExt;
 use serde_json::json;
 use switchyard_providers::openai::{convert, inbound, wire};

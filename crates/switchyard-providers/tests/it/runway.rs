@@ -3,11 +3,9 @@
 //! the creation retry rule (answered failures only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{MockUpstream, Reply};
+use crate::common::{MockUpstream, Reply};
 use serde_json::json;
 use switchyard_providers::{Adapters, BuildError, HttpClient, Target, build};
 use switchyard_types::media::{JobState, VideoRequest};

@@ -149,7 +149,7 @@ fn a_file_with_a_catalog_replaces_the_mock_catalog() {
 
 #[test]
 fn the_spec_sample_loads() {
-    let file = include_str!("data/spec_sample.toml");
+    let file = include_str!("../data/spec_sample.toml");
     let config = load_str(file, &env_of(&[("OPENAI_API_KEY", "sk-test")])).unwrap();
     assert_eq!(config.redis.as_ref().unwrap().url, "redis://127.0.0.1:6379");
     let openai = &config.providers[0];
@@ -180,7 +180,7 @@ fn the_spec_sample_loads() {
 
 #[test]
 fn every_problem_is_reported_with_its_path() {
-    let file = include_str!("data/problems.toml");
+    let file = include_str!("../data/problems.toml");
     let err = errors(file, &no_env);
     let mut paths = err.paths();
     paths.sort_unstable();
@@ -316,7 +316,7 @@ fn a_syntax_error_is_one_problem_with_line_and_column() {
 
 #[test]
 fn names_and_references_are_checked() {
-    let file = include_str!("data/bad_names.toml");
+    let file = include_str!("../data/bad_names.toml");
     let err = errors(file, &no_env);
     let mut paths = err.paths();
     paths.sort_unstable();

@@ -4,15 +4,13 @@
 //! from the other; a cancel on one stops the job the other drives.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tasks_support;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::tasks_support::{Client, rank, sse_events, usage_of, wait_task};
 use serde_json::{Value, json};
 use switchyard_testkit::fake_runway::FakeRunway;
 use switchyard_testkit::{Backend, TestApp, redis_url};
-use tasks_support::{Client, rank, sse_events, usage_of, wait_task};
 
 const TASKS: usize = 8;
 

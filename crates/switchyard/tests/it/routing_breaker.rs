@@ -4,11 +4,9 @@
 //! status endpoint shows all of it to any role.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod routing_support;
-
 use std::time::{Duration, Instant};
 
-use routing_support::{Mode, Upstream, chat, status_of};
+use crate::routing_support::{Mode, Upstream, chat, status_of};
 use switchyard_testkit::{Backend, TestApp};
 
 fn breaker_config(upstream: &Upstream) -> String {

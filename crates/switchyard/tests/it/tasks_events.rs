@@ -4,15 +4,14 @@
 //! after a failure, and arrive in order ending with the terminal event.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[macro_use]
-mod tasks_support;
-
 use std::time::{Duration, Instant};
 
+use crate::tasks_support::{
+    CATALOG, Client, Receiver, WEBHOOK_SECRET, rank, sse_events, wait_task,
+};
 use serde_json::{Value, json};
 use switchyard_core::tasks::webhooks::{SIGNATURE_HEADER, verify};
 use switchyard_testkit::{Backend, TestApp};
-use tasks_support::{CATALOG, Client, Receiver, WEBHOOK_SECRET, rank, sse_events, wait_task};
 
 on_both_backends!(
     sse_progress_in_order_until_terminal,

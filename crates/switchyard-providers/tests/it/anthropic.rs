@@ -3,12 +3,10 @@
 //! every error kind, broken streams, pacing, and canonical ⇄ wire round trips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{MockUpstream, Reply};
+use crate::common::{MockUpstream, Reply};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use switchyard_providers::anthropic::{AnthropicOptions, JsonMode, convert, surface, wire};

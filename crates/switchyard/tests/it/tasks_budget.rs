@@ -3,12 +3,9 @@
 //! cover is refused up front, and a failed task gives its reservation back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[macro_use]
-mod tasks_support;
-
+use crate::tasks_support::{CATALOG, Client, wait_task};
 use serde_json::{Value, json};
 use switchyard_testkit::{Backend, TestApp};
-use tasks_support::{CATALOG, Client, wait_task};
 
 async fn budget_covers_tasks(backend: Backend) {
     let Some(app) = TestApp::start_with(backend, CATALOG).await else {

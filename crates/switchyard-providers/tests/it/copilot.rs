@@ -4,11 +4,9 @@
 //! and their usage corpus through the shared OpenAI-dialect client, and error bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{MockUpstream, Recorded, Reply};
+use crate::common::{MockUpstream, Recorded, Reply};
 use futures::StreamExt;
 use serde_json::json;
 use switchyard_providers::{Adapters, BuildError, HttpClient, ProviderError, Target, build};

@@ -3,11 +3,9 @@
 //! at once, without a restart.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod routing_support;
-
 use std::collections::HashMap;
 
-use routing_support::chat;
+use crate::routing_support::chat;
 use serde_json::{Value, json};
 use switchyard_testkit::{Backend, TestApp, backend_tests};
 

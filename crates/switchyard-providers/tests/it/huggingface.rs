@@ -4,11 +4,9 @@
 //! "model is loading" 503 waited out within the deadline, and error bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{MockUpstream, Reply};
+use crate::common::{MockUpstream, Reply};
 use futures::StreamExt;
 use serde_json::json;
 use switchyard_providers::{Adapters, BuildError, HttpClient, ProviderError, Target, build};
