@@ -31,35 +31,6 @@ fn chat_body() -> Value {
     json!({"model": "paid-chat", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]})
 }
 
-async fn key_with(app: &TestApp, extra: Value) -> (String, String, String) {
-    let user: Value = app
-        .post("/api/v1/admin/users")
-        .json(&json!({"name": format!("u-{}", uuid::Uuid::new_v4().simple())}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut body = json!({"name": "limited", "role": "user", "user_id": user["id"]});
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let r = app
-        .post("/api/v1/admin/keys")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let key: Value = r.json().await.unwrap();
-    (
-        user["id"].as_str().unwrap().to_string(),
-        key["id"].as_str().unwrap().to_string(),
-        key["secret"].as_str().unwrap().to_string(),
-    )
-}
-
 async fn chat(app: &TestApp, key: &str) -> reqwest::Response {
     app.client
         .post(app.url("/v1/chat/completions"))
@@ -95,7 +66,9 @@ async fn webhook_sink() -> (String, Arc<AtomicUsize>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_answer_429_with_headers() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
-    let (_, _, key) = key_with(&app, json!({"rate_limit_rpm": 3})).await;
+    let (_, _, key) = app
+        .create_key_with("user", json!({"rate_limit_rpm": 3}))
+        .await;
     for expected_remaining in ["2", "1", "0"] {
         let r = app
             .client
@@ -151,7 +124,9 @@ async fn a_rate_limit_holds_across_two_gateways_sharing_redis() {
         return;
     };
     let two = one.replica(&shared).await;
-    let (_, _, key) = key_with(&one, json!({"rate_limit_rpm": 4})).await;
+    let (_, _, key) = one
+        .create_key_with("user", json!({"rate_limit_rpm": 4}))
+        .await;
     let mut ok = 0;
     for i in 0..8 {
         let app = if i % 2 == 0 { &one } else { &two };
@@ -176,7 +151,7 @@ async fn budgets(backend: Backend) {
     let Some(app) = TestApp::start_with(backend, &PRICED.replace("WEBHOOK", &hook)).await else {
         return;
     };
-    let (user_id, _, key) = key_with(&app, json!({})).await;
+    let (user_id, _, key) = app.create_key_with("user", json!({})).await;
     // One request before any quota exists: quotas are seeded from the usage records.
     let first = chat(&app, &key).await;
     assert_eq!(first.status(), 200);
@@ -285,7 +260,7 @@ async fn concurrent_requests_cannot_overrun_a_quota() {
     )
     .await
     .unwrap();
-    let (_, key_id, key) = key_with(&app, json!({})).await;
+    let (_, key_id, key) = app.create_key_with("user", json!({})).await;
     let r = app
         .post("/api/v1/admin/quotas")
         .json(&json!({"scope": "key", "scope_id": key_id, "metric": "requests", "period": "minute", "limit": 5}))
@@ -313,7 +288,7 @@ async fn concurrent_requests_cannot_overrun_a_quota() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_access_and_refresh_tokens() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
-    let (_, key_id, key) = key_with(&app, json!({})).await;
+    let (_, key_id, key) = app.create_key_with("user", json!({})).await;
     let r = app
         .client
         .post(app.url("/api/v1/auth/token"))
@@ -439,8 +414,8 @@ async fn jwt_access_and_refresh_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_manage_only_their_own_keys() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
-    let (_, _, alice) = key_with(&app, json!({})).await;
-    let (_, bob_key_id, bob) = key_with(&app, json!({})).await;
+    let (_, _, alice) = app.create_key_with("user", json!({})).await;
+    let (_, bob_key_id, bob) = app.create_key_with("user", json!({})).await;
     let r = app
         .client
         .post(app.url("/api/v1/keys"))
@@ -567,7 +542,7 @@ async fn master_key_rotation_rewraps_stored_secrets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_keys_and_their_tokens_are_refused() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
-    let (_, key_id, key) = key_with(&app, json!({})).await;
+    let (_, key_id, key) = app.create_key_with("user", json!({})).await;
     let r = app
         .client
         .post(app.url("/api/v1/auth/token"))

@@ -2,10 +2,8 @@
 //! SQLite or PostgreSQL databases (PostgreSQL cases skip when the server is unreachable,
 //! except under `CI=true`), the built binary for CLI and crash tests, scripted upstreams.
 
-// Declared first: its `on_both_backends!` macro is used by the `tasks_*` modules.
-#[macro_use]
-mod tasks_support;
 mod routing_support;
+mod tasks_support;
 
 mod cli;
 mod config;

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::routing_support::{Mode, Upstream, chat, status_of};
+use crate::routing_support::{chat, status_of};
+use switchyard_testkit::upstream::{Mode, Upstream};
 use switchyard_testkit::{Backend, TestApp};
 
 fn breaker_config(upstream: &Upstream) -> String {

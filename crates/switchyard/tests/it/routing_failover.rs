@@ -7,8 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::routing_support::{Mode, Upstream, chat, events, status_of};
+use crate::routing_support::{chat, events, status_of};
 use serde_json::json;
+use switchyard_testkit::upstream::{Mode, Upstream};
 use switchyard_testkit::{Backend, TestApp};
 
 const CATALOG: &str = r#"

@@ -3,8 +3,9 @@
 //! cover is refused up front, and a failed task gives its reservation back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::tasks_support::{CATALOG, Client, wait_task};
+use crate::tasks_support::{CATALOG, wait_task};
 use serde_json::{Value, json};
+use switchyard_testkit::client::Client;
 use switchyard_testkit::{Backend, TestApp};
 
 async fn budget_covers_tasks(backend: Backend) {

@@ -6,14 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-use crate::tasks_support::{
-    CATALOG, Client, Receiver, WEBHOOK_SECRET, rank, sse_events, wait_task,
-};
+use crate::tasks_support::{CATALOG, WEBHOOK_SECRET, rank, sse_events, wait_task};
 use serde_json::{Value, json};
 use switchyard_core::tasks::webhooks::{SIGNATURE_HEADER, verify};
-use switchyard_testkit::{Backend, TestApp};
+use switchyard_testkit::TestApp;
+use switchyard_testkit::client::Client;
+use switchyard_testkit::webhook::Receiver;
 
-on_both_backends!(
+switchyard_testkit::backend_tests!(
+    with CATALOG;
     sse_progress_in_order_until_terminal,
     webhooks_are_signed_retried_and_ordered
 );

@@ -5,11 +5,13 @@
 //! never 403).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::tasks_support::{CATALOG, Client, usage_of, wait_task};
+use crate::tasks_support::{CATALOG, usage_of, wait_task};
 use serde_json::{Value, json};
+use switchyard_testkit::client::Client;
 use switchyard_testkit::{Backend, TestApp};
 
-on_both_backends!(
+switchyard_testkit::backend_tests!(
+    with CATALOG;
     video_task_lifecycle,
     idempotent_submission,
     cancel_stops_the_task_and_its_job,

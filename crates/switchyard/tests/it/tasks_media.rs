@@ -3,11 +3,13 @@
 //! synchronous images as stored URLs or base64, and submissions refused with the field.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::tasks_support::{CATALOG, Client, usage_of, wait_task};
+use crate::tasks_support::{CATALOG, usage_of, wait_task};
 use serde_json::{Value, json};
-use switchyard_testkit::{Backend, TestApp};
+use switchyard_testkit::TestApp;
+use switchyard_testkit::client::Client;
 
-on_both_backends!(
+switchyard_testkit::backend_tests!(
+    with CATALOG;
     bad_submissions_are_refused_with_the_field,
     image_tasks_and_stored_media,
 );

@@ -7,8 +7,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::tasks_support::{Client, rank, sse_events, usage_of, wait_task};
+use crate::tasks_support::{rank, sse_events, usage_of, wait_task};
 use serde_json::{Value, json};
+use switchyard_testkit::client::Client;
 use switchyard_testkit::fake_runway::FakeRunway;
 use switchyard_testkit::{Backend, TestApp, redis_url};
 

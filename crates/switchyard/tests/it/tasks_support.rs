@@ -1,6 +1,6 @@
-//! Shared by the `tasks_*` tests: a catalog with quick and slow mock video providers, a
-//! client acting as one user, waiting for a task's state, the usage records of an
-//! endpoint, SSE parsing and a webhook receiver that keeps what it is sent.
+//! Shared by the `tasks_*` tests: a catalog with quick and slow mock video providers,
+//! waiting for a task's state, the usage records of an endpoint and SSE parsing. (The
+//! user client and the webhook receiver are in `switchyard_testkit`.)
 #![allow(
     dead_code,
     unused_macros,
@@ -9,38 +9,13 @@
     clippy::panic
 )]
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::http::HeaderMap;
 use serde_json::Value;
 use switchyard_store::{Page, UsageFilter};
 use switchyard_testkit::TestApp;
+use switchyard_testkit::client::Client;
 use switchyard_types::UsageRecord;
-
-/// One `#[tokio::test]` per backend (`<name>::sqlite`, `<name>::postgres`) for each
-/// `async fn name(app: TestApp)`, the gateway started with the file's `CATALOG`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = super::TestApp::start_with(super::Backend::Sqlite, super::CATALOG).await {
-                    super::$name(app).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                match super::TestApp::start_with(super::Backend::Postgres, super::CATALOG).await {
-                    Some(app) => super::$name(app).await,
-                    None => eprintln!("skipped: PostgreSQL unreachable"),
-                }
-            }
-        }
-    )*};
-}
 
 /// The webhook secret of the catalog.
 pub const WEBHOOK_SECRET: &str = "whsec-test-secret-0123456789";
@@ -101,55 +76,6 @@ kinds = ["image"]
 task_types = ["image_generation"]
 cost_per_image = 0.02
 "#;
-
-/// Calls the gateway as one user (or the admin).
-pub struct Client {
-    pub base: String,
-    pub key: String,
-    pub user_id: String,
-    pub http: reqwest::Client,
-}
-
-impl Client {
-    /// A new user with a `user` key.
-    pub async fn user(app: &TestApp) -> Self {
-        let (user_id, _, key) = app.create_key("user").await;
-        Self {
-            base: app.base_url.clone(),
-            key,
-            user_id,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-    }
-
-    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-    }
-
-    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .delete(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-    }
-
-    /// The same user on another gateway.
-    pub fn on(&self, app: &TestApp) -> Self {
-        Self {
-            base: app.base_url.clone(),
-            key: self.key.clone(),
-            user_id: self.user_id.clone(),
-            http: self.http.clone(),
-        }
-    }
-}
 
 /// Poll the task until `done(task)` holds (30 s at most).
 pub async fn wait_task(client: &Client, id: &str, done: impl Fn(&Value) -> bool) -> Value {
@@ -231,46 +157,4 @@ pub fn rank(task: &Value) -> (u8, u64) {
         _ => 2,
     };
     (status, task["progress"].as_u64().unwrap())
-}
-
-/// A webhook receiver keeping every request it gets.
-pub struct Receiver {
-    pub url: String,
-    pub got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
-}
-
-impl Receiver {
-    /// Listen on 127.0.0.1; the first `fail_first` deliveries are answered 503.
-    pub async fn start(fail_first: usize) -> Self {
-        let got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
-        let seen = Arc::new(Mutex::new(0usize));
-        let log = got.clone();
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
-            let log = log.clone();
-            let seen = seen.clone();
-            async move {
-                let mut n = seen.lock().unwrap();
-                *n += 1;
-                if *n <= fail_first {
-                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
-                }
-                log.lock().unwrap().push((headers, body));
-                axum::http::StatusCode::NO_CONTENT
-            }
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self {
-            url: format!("http://{addr}/hooks/task?token=abc"),
-            got,
-        }
-    }
-
-    /// What was received so far.
-    pub fn received(&self) -> Vec<(HeaderMap, Bytes)> {
-        self.got.lock().unwrap().clone()
-    }
 }
