@@ -203,3 +203,36 @@ async fn answer(
     }
     builder.body(Body::from_stream(stream)).unwrap()
 }
+
+/// A provider row of `kind` at `base_url` with `options`, as the registry would read it
+/// (10 s timeout, 10 concurrent calls, enabled), named after its kind.
+pub fn provider_row(
+    kind: switchyard_types::ProviderKind,
+    base_url: &str,
+    options: serde_json::Value,
+) -> switchyard_types::Provider {
+    switchyard_types::Provider {
+        id: format!("p-{}", kind.as_str()),
+        name: kind.as_str().to_string(),
+        kind,
+        base_url: Some(base_url.into()),
+        has_api_key: true,
+        timeout_ms: 10_000,
+        max_concurrency: 10,
+        free_tier: false,
+        enabled: true,
+        options,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// The adapters built for `row` with an API key, as the registry would build them.
+pub fn adapters(
+    row: &switchyard_types::Provider,
+    key: Option<&str>,
+) -> switchyard_providers::Adapters {
+    let key = key.map(|k| switchyard_types::Secret::new(k.to_string()));
+    switchyard_providers::build(row, key, &switchyard_providers::HttpClient::new().unwrap())
+        .unwrap()
+}

@@ -11,4 +11,5 @@ mod mock;
 mod openai;
 mod openai_compatible;
 mod openai_videos;
+mod requests;
 mod runway;

@@ -7,6 +7,7 @@ mod tasks_support;
 
 mod cli;
 mod config;
+mod error_bodies;
 mod governance;
 mod http_admin;
 mod http_anthropic;
