@@ -17,6 +17,7 @@ pub mod redis_link;
 pub mod task_leases;
 pub mod tasks;
 pub mod teams;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod usage;
 pub mod usage_report;

@@ -1,4 +1,4 @@
-//! Test support, compiled always but meant only for tests: [`TestDb`] hands each test a
+//! Test support, compiled only with the `testing` feature (tests enable it): [`TestDb`] hands each test a
 //! fresh, migrated database — a SQLite file in a temporary directory, or a PostgreSQL
 //! database created for the test and dropped (`WITH (FORCE)`) when the `TestDb` is dropped.
 

@@ -1,10 +1,16 @@
 //! Test support: [`TestApp`] starts a real gateway on an ephemeral port over a fresh
-//! SQLite or PostgreSQL database, with a known admin key, for HTTP-level tests.
-//! [`fake_runway::FakeRunway`] is a Runway API that counts what it is sent.
+//! SQLite or PostgreSQL database, with a known admin key, for HTTP-level tests;
+//! [`backend_tests!`] runs a test on both backends. Mock upstreams:
+//! [`upstream::Upstream`] (a scripted OpenAI-format provider) and
+//! [`fake_runway::FakeRunway`] (a Runway API that counts what it is sent);
+//! [`webhook::Receiver`] keeps the webhooks it gets; [`client::Client`] acts as one user.
 
-#![allow(clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod client;
 pub mod fake_runway;
+pub mod upstream;
+pub mod webhook;
 
 use switchyard::app::AppState;
 use switchyard::config;
@@ -28,8 +34,11 @@ pub fn redis_url() -> String {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
+    /// An HTTP client for calls with other credentials than the admin's.
     pub client: reqwest::Client,
+    /// The running gateway's state (store, registry, governance…).
     pub state: AppState,
+    /// The database URL the gateway uses (replicas share it).
     pub db_url: String,
     shutdown: CancellationToken,
     done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -125,6 +134,16 @@ impl TestApp {
     /// Create a user and an API key of `role` for it through the admin API.
     /// Returns `(user_id, key_id, secret)`.
     pub async fn create_key(&self, role: &str) -> (String, String, String) {
+        self.create_key_with(role, serde_json::json!({})).await
+    }
+
+    /// Like [`TestApp::create_key`], with extra fields of the key (for example
+    /// `{"rate_limit_rpm": 3}` or `{"allowed_models": ["m"]}`) merged into the request.
+    pub async fn create_key_with(
+        &self,
+        role: &str,
+        extra: serde_json::Value,
+    ) -> (String, String, String) {
         let user = self
             .post("/api/v1/admin/users")
             .json(&serde_json::json!({"name": format!("user-{}", uuid::Uuid::new_v4()), "role": role}))
@@ -134,9 +153,14 @@ impl TestApp {
         assert_eq!(user.status(), 201, "create user");
         let user: serde_json::Value = user.json().await.expect("user json");
         let user_id = user["id"].as_str().expect("user id").to_string();
+        let mut body =
+            serde_json::json!({"name": format!("{role} key"), "role": role, "user_id": user_id});
+        for (k, v) in extra.as_object().expect("extra key fields are an object") {
+            body[k] = v.clone();
+        }
         let key = self
             .post("/api/v1/admin/keys")
-            .json(&serde_json::json!({"name": format!("{role} key"), "role": role, "user_id": user_id}))
+            .json(&body)
             .send()
             .await
             .expect("create key");
@@ -172,9 +196,38 @@ impl Drop for TestApp {
     }
 }
 
-/// Generate one `#[tokio::test]` per backend for each `async fn name(app: TestApp)`.
+/// Generate one `#[tokio::test]` per backend (`<name>::sqlite`, `<name>::postgres`) for
+/// each `async fn name(app: TestApp)`. `backend_tests!(a, b)` starts the gateway with the
+/// default configuration; `backend_tests!(with CATALOG; a, b)` with the TOML in the
+/// calling module's `CATALOG`. PostgreSQL cases skip when the server is unreachable,
+/// except under `CI=true`, where they fail.
 #[macro_export]
 macro_rules! backend_tests {
+    (with $config:ident; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(app) =
+                        $crate::TestApp::start_with($crate::Backend::Sqlite, super::$config).await
+                    {
+                        super::$name(app).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) =
+                        $crate::TestApp::start_with($crate::Backend::Postgres, super::$config).await
+                    {
+                        super::$name(app).await;
+                    } else {
+                        eprintln!("skipped: PostgreSQL unreachable (set CI=true to fail instead)");
+                    }
+                }
+            }
+        )*
+    };
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
