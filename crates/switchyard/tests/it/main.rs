@@ -14,6 +14,7 @@ mod http_anthropic;
 mod http_anthropic_hints;
 mod http_native;
 mod http_ops;
+mod pipeline;
 mod replicas;
 mod routing_breaker;
 mod routing_failover;
