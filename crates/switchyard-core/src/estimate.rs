@@ -106,7 +106,6 @@ pub fn prompt_tokens_if_tight(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use switchyard_types::chat::{FinishReason, Message, MessageRole};
 

@@ -110,7 +110,7 @@ impl JwtIssuer {
             iss: ISSUER.to_string(),
             iat: now,
             exp: now + i64::try_from(ttl).unwrap_or(i64::MAX / 2),
-            jti: uuid::Uuid::new_v4().simple().to_string(),
+            jti: uuid::Uuid::now_v7().simple().to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| JwtError::Invalid(e.to_string()))
@@ -161,7 +161,6 @@ pub fn looks_like_jwt(credential: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -178,7 +178,6 @@ fn httpdate(text: &str) -> Result<std::time::SystemTime, ()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

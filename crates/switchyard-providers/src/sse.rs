@@ -191,7 +191,6 @@ pub enum SseStreamError<E> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn all(chunks: &[&[u8]]) -> Vec<SseEvent> {

@@ -79,6 +79,10 @@ impl Bus {
         let topics: Topics = Arc::default();
         let stop = CancellationToken::new();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the listener lives as long as the bus and stops when its guard drops; there is nothing to drain"
+        )]
         tokio::spawn(listen(client, topics.clone(), stop.clone(), Some(ready_tx)));
         // Wait until the subscription is active so no early publish is missed.
         let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
@@ -174,7 +178,6 @@ async fn listen(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[tokio::test]
@@ -204,7 +207,7 @@ mod tests {
             }
         };
         assert!(one.is_shared());
-        let topic = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let topic = format!("test-{}", uuid::Uuid::now_v7().simple());
         let mut on_one = one.subscribe(&topic);
         let mut on_two = two.subscribe(&topic);
         one.publish(&topic, "hello replicas").await.unwrap();

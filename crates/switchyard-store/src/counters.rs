@@ -332,7 +332,6 @@ impl Counters {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -362,7 +361,7 @@ mod tests {
     }
 
     async fn counters_behave(c: Counters) {
-        let key = format!("t-{}", uuid::Uuid::new_v4().simple());
+        let key = format!("t-{}", uuid::Uuid::now_v7().simple());
         let w = Duration::from_secs(60);
         for _ in 0..3 {
             assert!(c.rate(&key, 3, w, 1, false).await.unwrap().allowed);
@@ -372,7 +371,7 @@ mod tests {
         assert!(d.retry_after.unwrap() > Duration::from_secs(15));
         assert_eq!(d.remaining, 0);
 
-        let q = format!("q-{}", uuid::Uuid::new_v4().simple());
+        let q = format!("q-{}", uuid::Uuid::now_v7().simple());
         let ttl = Duration::from_secs(60);
         assert!(c.reserve(&q, 0.6, 1.0, ttl).await.unwrap().allowed);
         let r = c.reserve(&q, 0.6, 1.0, ttl).await.unwrap();
@@ -420,11 +419,15 @@ mod tests {
         .into_iter()
         .flatten()
         {
-            let key = format!("race-{}", uuid::Uuid::new_v4().simple());
+            let key = format!("race-{}", uuid::Uuid::now_v7().simple());
             let tasks: Vec<_> = (0..50)
                 .map(|_| {
                     let c = c.clone();
                     let key = key.clone();
+                    #[expect(
+                        clippy::disallowed_methods,
+                        reason = "concurrent reservations; the test awaits every handle"
+                    )]
                     tokio::spawn(async move {
                         c.reserve(&key, 1.0, 10.0, Duration::from_secs(60))
                             .await

@@ -74,7 +74,7 @@ impl TestDb {
             Ok(Err(e)) => return unreachable(&e.to_string()),
             Err(_) => return unreachable("timed out after 5 s"),
         };
-        let name = format!("sy_test_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("sy_test_{}", uuid::Uuid::now_v7().simple());
         // An identifier cannot be bound; the name is ours, `sy_test_` and 32 hex digits.
         let create = format!("CREATE DATABASE {name}");
         sqlx::query(&create)

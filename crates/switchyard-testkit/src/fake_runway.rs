@@ -108,7 +108,7 @@ fn lock(fake: &Fake) -> std::sync::MutexGuard<'_, Books> {
 }
 
 async fn create(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
     let fails = body["promptText"]
         .as_str()
         .is_some_and(|p| p.contains("[fail]"));

@@ -5,8 +5,6 @@
 //! [`fake_runway::FakeRunway`] (a Runway API that counts what it is sent);
 //! [`webhook::Receiver`] keeps the webhooks it gets; [`client::Client`] acts as one user.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 pub mod client;
 pub mod fake_runway;
 pub mod upstream;
@@ -146,7 +144,7 @@ impl TestApp {
     ) -> (String, String, String) {
         let user = self
             .post("/api/v1/admin/users")
-            .json(&serde_json::json!({"name": format!("user-{}", uuid::Uuid::new_v4()), "role": role}))
+            .json(&serde_json::json!({"name": format!("user-{}", uuid::Uuid::now_v7()), "role": role}))
             .send()
             .await
             .expect("create user");

@@ -110,7 +110,7 @@ impl AppState {
             governance.access_token_ttl_s,
             governance.refresh_token_ttl_s,
         );
-        let instance_id = uuid::Uuid::new_v4().to_string();
+        let instance_id = uuid::Uuid::now_v7().to_string();
         let llm = Arc::new(LlmService::with_settings(registry.clone(), routing));
         let media = MediaService::new(store.clone(), crate::media::media_dir(&config));
         let redactor = Redactor::new(&config.log.redact_patterns);

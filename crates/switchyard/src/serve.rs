@@ -98,6 +98,10 @@ pub async fn start(
     let token = shutdown.clone();
     let store = state.store.clone();
     let tasks = state.tasks.clone();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the server task itself: its handle is awaited by `run` and by tests"
+    )]
     let done = tokio::spawn(async move {
         let server =
             axum::serve(listener, app).with_graceful_shutdown(token.clone().cancelled_owned());

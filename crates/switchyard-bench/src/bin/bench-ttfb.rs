@@ -14,6 +14,10 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+#[expect(
+    clippy::print_stdout,
+    reason = "the figures are this tool's output, read by bench/run.sh"
+)]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -1,5 +1,4 @@
 //! Registry rebuilds keep the state of what did not change; the task index.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -53,7 +53,6 @@ impl Strategy for LoadBalancing {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::routing::testing::{Fixture, apply, names};
     use switchyard_types::GroupStrategy;

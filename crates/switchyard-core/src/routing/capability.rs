@@ -60,7 +60,6 @@ impl Strategy for CapabilityFilter {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::routing::testing::{Fixture, apply, names};
     use crate::routing::{RouteRequest, Want};

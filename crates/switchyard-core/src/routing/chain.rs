@@ -144,7 +144,6 @@ impl Chain {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::routing::testing::Fixture;
 

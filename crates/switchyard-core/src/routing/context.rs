@@ -69,7 +69,6 @@ impl Strategy for ContextWindow {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::routing::RouteRequest;
     use crate::routing::testing::{Fixture, apply, names};

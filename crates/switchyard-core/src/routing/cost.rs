@@ -46,7 +46,6 @@ impl Strategy for CostOptimisation {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::routing::testing::{Fixture, apply, names};
     use crate::routing::{RouteRequest, Want};

@@ -84,7 +84,6 @@ impl Strategy for HealthFilter {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use std::time::Duration;
 
     use super::*;

@@ -63,7 +63,6 @@ impl Strategy for UserPreference {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::routing::testing::{Fixture, apply};
     use crate::routing::{Candidates, RouteRequest};

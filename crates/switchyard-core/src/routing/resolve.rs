@@ -126,7 +126,6 @@ fn models(snapshot: &Snapshot, name: &str) -> Result<(Vec<Candidate>, Vec<Tier>,
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::routing::testing::Fixture;
     use switchyard_types::{GroupStrategy, ModelKind, TaskType};

@@ -1,5 +1,4 @@
 //! Distribution tests for every group strategy.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,5 +1,4 @@
 //! Test fixtures: snapshots of providers, models and groups built in memory.
-#![allow(clippy::unwrap_used)]
 
 use switchyard_providers::Adapters;
 use switchyard_types::{

@@ -218,7 +218,6 @@ impl Drop for CallGuard {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::vitals::{BreakerSettings, CircuitState, HealthSettings};
 

@@ -122,7 +122,6 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -99,7 +99,6 @@ fn retry_delay(details: &[Value]) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -209,7 +209,6 @@ pub fn from_wire(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -1,7 +1,6 @@
 //! The `anthropic` adapter against a scripted upstream replaying Anthropic's wire bytes:
 //! the exact request, responses, streams (text, tools, thinking), the usage corpus,
 //! every error kind, broken streams, pacing, and canonical ⇄ wire round trips.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,7 +1,6 @@
 //! A scripted upstream for adapter tests: a real HTTP server on 127.0.0.1:0 that answers
 //! each request with the next scripted reply — status, headers and body bytes exactly as
 //! given, optionally in timed chunks or cut off mid-body — and records what it received.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -125,6 +124,10 @@ impl MockUpstream {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "a mock upstream for the test's lifetime; the runtime ends it"
+        )]
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

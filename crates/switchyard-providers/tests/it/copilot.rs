@@ -2,7 +2,6 @@
 //! exchange and the Copilot chat API: the headers of both calls, the token cache
 //! (reuse, refresh, single flight, 401 → one re-exchange), exchange failures, streams
 //! and their usage corpus through the shared OpenAI-dialect client, and error bodies.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,5 @@
 //! The `gemini` adapter against a scripted upstream replaying Gemini's wire bytes
 //! (recorded shapes in `tests/data/gemini/`, CRLF-framed SSE as Google sends it).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

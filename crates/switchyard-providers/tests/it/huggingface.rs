@@ -2,7 +2,6 @@
 //! (through the shared OpenAI-dialect client), the usage corpus of router streams, the
 //! classic task endpoints (summarization, feature-extraction, text-to-image), the
 //! "model is loading" 503 waited out within the deadline, and error bodies.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

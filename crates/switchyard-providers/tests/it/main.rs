@@ -1,5 +1,11 @@
 //! The adapters' integration tests, one binary: each adapter against a scripted upstream
 //! (`common`) replaying recorded wire shapes from `tests/data/`.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration tests: a failed assumption is a failed test (clippy.toml allows the same in #[test] functions and test modules)"
+)]
 
 mod common;
 

@@ -1,5 +1,4 @@
 //! The built-in mock: deterministic replies, paced streams, failures on demand.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

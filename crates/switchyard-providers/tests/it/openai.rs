@@ -1,6 +1,5 @@
 //! The `openai` adapter against a scripted upstream replaying OpenAI's wire bytes:
 //! exact requests, responses, streams, usage, errors, failures mid-stream, round trips.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

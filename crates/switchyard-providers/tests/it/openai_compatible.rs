@@ -2,7 +2,6 @@
 //! Mistral) against a scripted upstream: the request differences, tolerance of missing
 //! or `null` envelope fields, each server's usage shape, its error bodies, and the
 //! reusable client with an asynchronous auth hook.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,6 @@
 //! OpenAI videos (Sora) against a scripted upstream: the create body, polling with
 //! progress, the download of a finished video as a `data:` URL, failures (moderation
 //! included) normalised, cancel, and no videos for `openai_compatible`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::{MockUpstream, Reply};
 use base64::Engine as _;

@@ -2,7 +2,6 @@
 //! chat request (and embeddings and images where the adapter has them, a video for
 //! Runway): method, path and query, headers with secrets and ports redacted, JSON body.
 //! They pin the wire shape, so a change to a converter shows in review.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Map, Value, json};
 use switchyard_providers::{Adapters, Target};

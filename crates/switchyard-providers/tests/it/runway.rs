@@ -1,7 +1,6 @@
 //! The `runway` adapter against a scripted upstream replaying Runway's wire shapes:
 //! create bodies and headers, every task status normalised, cancel, error bodies, and
 //! the creation retry rule (answered failures only).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

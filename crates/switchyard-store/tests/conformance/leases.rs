@@ -68,7 +68,11 @@ async fn concurrent_claims_never_overlap(store: Store) {
     let mut handles = Vec::new();
     for owner in 0..4 {
         let store = store.clone();
-        handles.push(tokio::spawn(async move {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "concurrent claimers; the test awaits every handle"
+        )]
+        let handle = tokio::spawn(async move {
             let mut got = Vec::new();
             for _ in 0..6 {
                 for t in store
@@ -81,7 +85,8 @@ async fn concurrent_claims_never_overlap(store: Store) {
                 }
             }
             got
-        }));
+        });
+        handles.push(handle);
     }
     let mut seen = HashSet::new();
     let mut count = 0;

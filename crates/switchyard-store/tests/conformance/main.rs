@@ -1,7 +1,11 @@
 //! The store conformance suite: every case runs against SQLite and PostgreSQL, each on a
 //! fresh migrated database. PostgreSQL cases skip (with a line on stderr) when the server is
 //! unreachable, except under `CI=true`, where they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "integration tests: a failed assumption is a failed test (clippy.toml allows the same in #[test] functions and test modules)"
+)]
 
 /// Turns each `async fn case(store: Store)` into `#[tokio::test]`s `<case>_sqlite` and
 /// `<case>_postgres`: `conformance! { case => case_sqlite, case_postgres; … }`.

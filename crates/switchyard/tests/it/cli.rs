@@ -1,6 +1,5 @@
 //! The `switchyard` binary as a new user runs it: first start with no configuration,
 //! the other commands, and graceful shutdown on SIGTERM with a request in flight.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -1,5 +1,4 @@
 //! Integration tests of `switchyard::config`: layering, the SPEC sample, error reporting, schema.
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -4,7 +4,6 @@
 //! model, a rate limit, a quota, upstream 500 and 429, and no provider available. They
 //! pin the current behaviour so a change to the error table shows in review. Volatile
 //! parts (ports, ids, waits) are redacted before the snapshot.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Map, Value, json};
 use switchyard_testkit::upstream::{Mode, Upstream};

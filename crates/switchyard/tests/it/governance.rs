@@ -2,7 +2,6 @@
 //! gateways sharing Redis), quotas and budgets that concurrent requests cannot overrun,
 //! shadow limits, budget alerts sent once, JWT access and refresh tokens, and master-key
 //! rotation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

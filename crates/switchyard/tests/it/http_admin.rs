@@ -1,7 +1,6 @@
 //! The administration API over a real server on both databases: CRUD, pagination,
 //! validation that names the field and writes nothing, write-only secrets, and
 //! changes that take effect without a restart.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use switchyard_testkit::{TestApp, backend_tests};

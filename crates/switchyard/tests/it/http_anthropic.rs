@@ -1,6 +1,5 @@
 //! The Anthropic-compatible surface against the built-in mock: the real event sequence,
 //! tool use with `input_json_delta`, and Anthropic-format errors.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use switchyard_testkit::{TestApp, backend_tests};

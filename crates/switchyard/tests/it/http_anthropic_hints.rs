@@ -1,7 +1,6 @@
 //! Prompt-cache hints and reasoning settings cross the gateway intact: an Anthropic-format
 //! request's `cache_control` and `thinking` reach an Anthropic upstream as sent, and an
 //! OpenAI-format `reasoning_effort` arrives there as a thinking budget.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,5 @@
 //! The native API: unified chat with `routing` and `usage.cost_usd`, streaming with a
 //! closing `done` event, embeddings, and task-type processing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use switchyard_testkit::{Backend, TestApp};

@@ -1,6 +1,5 @@
 //! Operations routes, authentication and the OpenAI surface against the mock provider,
 //! over a real server on both databases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use switchyard_testkit::{TestApp, backend_tests};

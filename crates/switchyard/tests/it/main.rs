@@ -1,6 +1,13 @@
 //! The gateway's integration tests, one binary: real gateways on port 0 over fresh
 //! SQLite or PostgreSQL databases (PostgreSQL cases skip when the server is unreachable,
 //! except under `CI=true`), the built binary for CLI and crash tests, scripted upstreams.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    reason = "integration tests: a failed assumption is a failed test (clippy.toml allows the same in #[test] functions and test modules), and mock upstreams live on the test's runtime"
+)]
 
 mod routing_support;
 mod tasks_support;

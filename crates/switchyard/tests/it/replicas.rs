@@ -1,6 +1,5 @@
 //! Two gateways on one PostgreSQL database sharing Redis: an admin change made through
 //! one is served by the other at once, without waiting for the periodic refresh.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

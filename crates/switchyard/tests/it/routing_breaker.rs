@@ -2,7 +2,6 @@
 //! after the threshold, the upstream then receives no traffic until the cooldown, the
 //! circuit half-opens, a successful trial closes it; probes watch idle providers; the
 //! status endpoint shows all of it to any role.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

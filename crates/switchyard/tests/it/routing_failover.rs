@@ -3,7 +3,6 @@
 //! `max_attempts`; non-retryable errors do not; streams fail over until their first
 //! event (and within the model's time-to-first-token deadline) but never after; a full
 //! provider queues briefly, then fails over.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

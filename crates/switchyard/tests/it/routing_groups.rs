@@ -1,7 +1,6 @@
 //! Groups over HTTP: the group strategies' distributions, the routing explanation in
 //! native responses, capability filtering, and admin changes to a group taking effect
 //! at once, without a restart.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 

@@ -1,6 +1,5 @@
 //! Shared by the `routing_*` tests: small helpers for calling the gateway (the scripted
 //! upstream they route to is `switchyard_testkit::upstream`).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
 use switchyard_testkit::TestApp;

@@ -1,6 +1,5 @@
 //! The config file seeds the database (upsert by name, literal keys encrypted), and
 //! /ready turns 503 when the database goes away.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use switchyard_testkit::{Backend, TestApp};

@@ -1,7 +1,6 @@
 //! Streams through the gateway from a real OpenAI-format upstream: chunks are forwarded
 //! as they arrive (the first long before the last), and a client that hangs up cancels
 //! the upstream request — no upstream connection is left running.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,7 +1,6 @@
 //! A media task's estimated cost is reserved against the caller's budget when it is
 //! submitted and settled with the actual cost when it ends: a task the budget cannot
 //! cover is refused up front, and a failed task gives its reservation back.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::tasks_support::{CATALOG, wait_task};
 use serde_json::{Value, json};

@@ -2,7 +2,6 @@
 //! starts with its current state, carries status and progress in order and ends at the
 //! terminal state; webhooks are signed (HMAC-SHA256 over `timestamp.body`), retried
 //! after a failure, and arrive in order ending with the terminal event.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

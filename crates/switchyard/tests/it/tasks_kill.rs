@@ -3,7 +3,6 @@
 //! job is restarted, takes the task over once the dead process's lease expires, resumes
 //! polling the recorded job (no second submission) and completes it exactly once; a
 //! gateway stopped gracefully gives its leases back, so the next one resumes at once.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

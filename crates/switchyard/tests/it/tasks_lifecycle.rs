@@ -3,7 +3,6 @@
 //! submission, cancellation, a provider job that fails, one past its deadline,
 //! failover of a submission to the next provider, and privacy between users (404,
 //! never 403).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::tasks_support::{CATALOG, usage_of, wait_task};
 use serde_json::{Value, json};

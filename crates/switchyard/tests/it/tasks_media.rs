@@ -1,7 +1,6 @@
 //! Image tasks and stored media over HTTP, on SQLite and PostgreSQL: an async image
 //! task whose bytes are stored and served back only to their owner (or an admin),
 //! synchronous images as stored URLs or base64, and submissions refused with the field.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::tasks_support::{CATALOG, usage_of, wait_task};
 use serde_json::{Value, json};

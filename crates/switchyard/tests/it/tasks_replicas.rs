@@ -2,7 +2,6 @@
 //! submissions: tasks submitted to either are each driven by exactly one gateway and
 //! submitted exactly once; progress of a task driven by one gateway streams over SSE
 //! from the other; a cancel on one stops the job the other drives.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

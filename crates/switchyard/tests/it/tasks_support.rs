@@ -1,13 +1,6 @@
 //! Shared by the `tasks_*` tests: a catalog with quick and slow mock video providers,
 //! waiting for a task's state, the usage records of an endpoint and SSE parsing. (The
 //! user client and the webhook receiver are in `switchyard_testkit`.)
-#![allow(
-    dead_code,
-    unused_macros,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,5 @@
 //! One usage record per request — written off the request path, drained on shutdown,
 //! priced from the model, and kept when a client abandons a stream.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

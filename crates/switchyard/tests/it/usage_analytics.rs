@@ -2,7 +2,6 @@
 //! models, one provider that always fails) is reported exactly by the admin report, its
 //! CSV/JSON export and a user's own report; and known records inserted directly come back
 //! with exact totals, buckets, percentiles, paged exports and RFC 4180 quoting.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

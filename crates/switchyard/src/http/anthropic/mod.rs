@@ -41,7 +41,7 @@ pub async fn messages(
     let want = Want::Model(&request.model);
     if stream {
         let Streamed { events, served } = state.gateway.chat_stream(call, want, &request).await?;
-        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
         let mut http = stream::response(id, served.model.clone(), events);
         served_headers(http.headers_mut(), &served);
         return Ok(http);

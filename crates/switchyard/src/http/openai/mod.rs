@@ -48,7 +48,7 @@ pub async fn chat_completions(
     if request.stream {
         let Streamed { events, served } = state.gateway.chat_stream(call, want, &request).await?;
         let header = stream::ChunkHeader {
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+            id: format!("chatcmpl-{}", uuid::Uuid::now_v7().simple()),
             model: served.model.clone(),
             created: switchyard_types::now_millis() / 1000,
             include_usage,
