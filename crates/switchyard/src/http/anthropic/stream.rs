@@ -181,21 +181,25 @@ fn sse(events: &[Wire]) -> Bytes {
     Bytes::from(out)
 }
 
-/// The streaming HTTP response for a canonical event stream.
-pub fn response(id: String, model: String, events: EventStream) -> Response {
-    let start = Wire::MessageStart {
+/// The opening event: an empty assistant message (SDKs build the final message on it).
+fn message_start(id: String, model: String) -> Wire {
+    Wire::MessageStart {
         message: MessagesResponse {
             id,
             kind: "message",
-            // As sent since the surface began; Anthropic sends `assistant` here.
-            role: Role::User,
+            role: Role::Assistant,
             model,
             content: Vec::new(),
             stop_reason: None,
             stop_sequence: None,
             usage: WireUsage::default(),
         },
-    };
+    }
+}
+
+/// The streaming HTTP response for a canonical event stream.
+pub fn response(id: String, model: String, events: EventStream) -> Response {
+    let start = message_start(id, model);
     let encoder = Encoder {
         next_index: 0,
         open: None,
@@ -237,4 +241,26 @@ pub fn response(id: String, model: String, events: EventStream) -> Response {
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_stream_opens_with_an_empty_assistant_message() {
+        let start = message_start("msg_1".into(), "claude".into());
+        assert_eq!(start.event_name(), "message_start");
+        assert_eq!(
+            serde_json::to_value(&start).unwrap(),
+            json!({"type": "message_start", "message": {
+                "id": "msg_1", "type": "message", "role": "assistant", "model": "claude",
+                "content": [], "stop_reason": null, "stop_sequence": null,
+                "usage": {"input_tokens": 0, "output_tokens": 0}}})
+        );
+    }
 }

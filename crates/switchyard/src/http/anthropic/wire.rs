@@ -46,10 +46,9 @@ pub struct MessagesRequest {
 }
 
 /// `user` or `assistant` (Anthropic has no other message roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    #[default]
     User,
     Assistant,
 }
