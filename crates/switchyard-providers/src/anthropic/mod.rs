@@ -1,13 +1,12 @@
 //! The `anthropic` adapter: chat and streaming over the Messages API
 //! (`POST /v1/messages`, `x-api-key`, `anthropic-version`). Anthropic offers no
-//! embeddings or images, so only [`ChatProvider`] is implemented. `wire` and `surface`
-//! are public for the gateway's Anthropic-format client surface.
+//! embeddings or images, so only [`ChatProvider`] is implemented. The gateway's
+//! Anthropic-format client surface lives in the `switchyard` crate (`http/anthropic`).
 
 pub mod convert;
 pub mod errors;
 pub mod hints;
 pub mod stream;
-pub mod surface;
 pub mod wire;
 
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! Anthropic Messages API JSON types (`POST /v1/messages`): requests, responses, stream
-//! events and error bodies. Serialize AND Deserialize, so the gateway's Anthropic surface
-//! can parse client requests and write responses and SSE events with the same types.
+//! events and error bodies, as Anthropic accepts and sends them. Serialize and
+//! Deserialize both, so tests can read back what the adapter sends and replay what
+//! Anthropic sends. (The gateway's own Anthropic-format surface has its own types.)
 //! Unknown content blocks, deltas and events deserialize to an `Unknown` variant.
 
 use serde::{Deserialize, Serialize};

@@ -14,7 +14,6 @@
 
 mod client;
 pub mod convert;
-pub mod inbound;
 pub mod media;
 pub mod stream;
 pub mod videos;

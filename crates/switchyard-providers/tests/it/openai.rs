@@ -1,12 +1,14 @@
 //! The `openai` adapter against a scripted upstream replaying OpenAI's wire bytes:
-//! exact requests, responses, streams, usage, errors, failures mid-stream, round trips.
+//! exact requests, responses, streams, usage, errors, failures mid-stream, the wire
+//! types' serde round trips. (Round trips through the gateway's OpenAI surface are
+//! tested beside that surface.)
 
 use std::time::{Duration, Instant};
 
 use crate::common::{MockUpstream, Reply};
 use futures::StreamExt;
 use serde_json::json;
-use switchyard_providers::openai::{convert, inbound, wire};
+use switchyard_providers::openai::{convert, wire};
 use switchyard_providers::{Adapters, EventStream, HttpClient, ProviderError, Target, build};
 use switchyard_types::chat::{
     ChatRequest, ChatResponse, ContentPart, EmbeddingRequest, FinishReason, Message, MessageRole,
@@ -598,17 +600,16 @@ async fn a_missing_key_fails_without_calling_the_upstream() {
 }
 
 #[test]
-fn a_canonical_request_survives_the_wire_and_back() {
-    let original = full_request();
-    let wire_req = convert::chat_request("gpt-4o", &original, &convert::Flavor::openai(), false);
+fn the_sent_request_reads_back_as_the_same_wire_request() {
+    let wire_req =
+        convert::chat_request("gpt-4o", &full_request(), &convert::Flavor::openai(), false);
     let text = serde_json::to_string(&wire_req).unwrap();
     let parsed: wire::ChatCompletionRequest = serde_json::from_str(&text).unwrap();
     assert_eq!(parsed, wire_req);
-    assert_eq!(inbound::chat_request(parsed), original);
 }
 
 #[test]
-fn a_canonical_response_survives_the_wire_and_back() {
+fn a_completion_with_reasoning_tools_and_cache_reads_is_read_whole() {
     let original = ChatResponse {
         id: "chatcmpl-rt".into(),
         model: "gpt-4o".into(),
@@ -640,8 +641,13 @@ fn a_canonical_response_survives_the_wire_and_back() {
         },
         created_at: 1_754_999_000_000,
     };
-    let text = serde_json::to_string(&inbound::completion(&original)).unwrap();
-    let parsed: wire::ChatCompletion = serde_json::from_str(&text).unwrap();
+    let text = r#"{"id":"chatcmpl-rt","object":"chat.completion","created":1754999000,"model":"gpt-4o",
+        "choices":[{"index":0,"message":{"role":"assistant","content":"Calling the tool.","reasoning_content":"think",
+            "tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Oslo\"}"}}]},
+            "finish_reason":"tool_calls"}],
+        "usage":{"prompt_tokens":100,"completion_tokens":40,"total_tokens":140,
+            "prompt_tokens_details":{"cached_tokens":64},"completion_tokens_details":{"reasoning_tokens":12}}}"#;
+    let parsed: wire::ChatCompletion = serde_json::from_str(text).unwrap();
     let back = convert::chat_response(parsed, "gpt-4o", &ask("x")).unwrap();
     assert_eq!(back, original);
 }
@@ -798,8 +804,8 @@ fn reasoning_becomes_reasoning_effort_for_openai_only() {
         let w = convert::chat_request("o3", &req, &convert::Flavor::compatible(), false);
         assert_eq!(w.reasoning_effort, None);
     }
-    // And back: an OpenAI wire request's reasoning_effort is canonical reasoning.
+    // An effort level is sent by its name.
     req.reasoning = Reasoning::from_effort_name("low");
     let w = convert::chat_request("o3", &req, &convert::Flavor::openai(), false);
-    assert_eq!(inbound::chat_request(w).reasoning, req.reasoning);
+    assert_eq!(w.reasoning_effort.as_deref(), Some("low"));
 }

@@ -9,14 +9,14 @@ use axum::response::Response;
 use futures::StreamExt;
 use serde_json::json;
 use switchyard_providers::EventStream;
-use switchyard_providers::anthropic::surface;
-use switchyard_providers::anthropic::wire::{
-    BlockDelta, ContentBlock, DeltaUsage, MessageDeltaBody, MessagesResponse, StreamEvent as Wire,
-    Usage as WireUsage,
-};
 use switchyard_types::chat::{FinishReason, StreamEvent, Usage};
-
 use switchyard_types::{ErrorCode, ErrorKind};
+
+use super::convert;
+use super::wire::{
+    BlockDelta, DeltaUsage, MessageDeltaBody, MessagesResponse, ResponseBlock, Role, StreamError,
+    StreamEvent as Wire, Usage as WireUsage,
+};
 
 /// Which kind of block is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl Encoder {
     fn ensure(
         &mut self,
         want: Open,
-        start: impl FnOnce() -> ContentBlock,
+        start: impl FnOnce() -> ResponseBlock,
         out: &mut Vec<Wire>,
     ) -> u32 {
         if let Some((open, index)) = self.open {
@@ -67,7 +67,13 @@ impl Encoder {
     fn event(&mut self, event: StreamEvent, out: &mut Vec<Wire>) {
         match event {
             StreamEvent::TextDelta { text } => {
-                let index = self.ensure(Open::Text, || ContentBlock::text(""), out);
+                let index = self.ensure(
+                    Open::Text,
+                    || ResponseBlock::Text {
+                        text: String::new(),
+                    },
+                    out,
+                );
                 out.push(Wire::ContentBlockDelta {
                     index,
                     delta: BlockDelta::TextDelta { text },
@@ -76,7 +82,7 @@ impl Encoder {
             StreamEvent::ReasoningDelta { text } => {
                 let index = self.ensure(
                     Open::Thinking,
-                    || ContentBlock::Thinking {
+                    || ResponseBlock::Thinking {
                         thinking: String::new(),
                         signature: String::new(),
                     },
@@ -96,11 +102,10 @@ impl Encoder {
                 self.close(out);
                 self.ensure(
                     Open::Tool(call),
-                    || ContentBlock::ToolUse {
+                    || ResponseBlock::ToolUse {
                         id,
                         name,
                         input: json!({}),
-                        cache_control: None,
                     },
                     out,
                 );
@@ -133,11 +138,11 @@ impl Encoder {
         let usage = self
             .usage
             .take()
-            .map(|u| surface::to_wire_usage(&u))
+            .map(|u| convert::usage(&u))
             .unwrap_or_default();
         out.push(Wire::MessageDelta {
             delta: MessageDeltaBody {
-                stop_reason: Some(surface::to_stop_reason(
+                stop_reason: Some(convert::stop_reason(
                     self.finish.unwrap_or(FinishReason::Stop),
                 )),
                 stop_sequence: None,
@@ -148,19 +153,19 @@ impl Encoder {
                 cache_creation_input_tokens: usage.cache_creation_input_tokens,
                 cache_read_input_tokens: usage.cache_read_input_tokens,
                 output_tokens_details: usage.output_tokens_details,
-                server_tool_use: None,
             },
         });
         out.push(Wire::MessageStop);
     }
 }
 
+/// An `error` event, typed from the error table.
 fn error_event(kind: ErrorKind, message: String) -> Wire {
-    let error_type = ErrorCode::from(kind).row().anthropic_type;
-    let body = json!({"type": error_type, "message": message});
-    match serde_json::from_value(body) {
-        Ok(error) => Wire::Error { error },
-        Err(_) => Wire::Ping,
+    Wire::Error {
+        error: StreamError {
+            kind: ErrorCode::from(kind).row().anthropic_type,
+            message,
+        },
     }
 }
 
@@ -176,20 +181,25 @@ fn sse(events: &[Wire]) -> Bytes {
     Bytes::from(out)
 }
 
-/// The streaming HTTP response for a canonical event stream.
-pub fn response(id: String, model: String, events: EventStream) -> Response {
-    let start = Wire::MessageStart {
+/// The opening event: an empty assistant message (SDKs build the final message on it).
+fn message_start(id: String, model: String) -> Wire {
+    Wire::MessageStart {
         message: MessagesResponse {
             id,
-            kind: "message".into(),
-            role: Default::default(),
+            kind: "message",
+            role: Role::Assistant,
             model,
             content: Vec::new(),
             stop_reason: None,
             stop_sequence: None,
             usage: WireUsage::default(),
         },
-    };
+    }
+}
+
+/// The streaming HTTP response for a canonical event stream.
+pub fn response(id: String, model: String, events: EventStream) -> Response {
+    let start = message_start(id, model);
     let encoder = Encoder {
         next_index: 0,
         open: None,
@@ -231,4 +241,25 @@ pub fn response(id: String, model: String, events: EventStream) -> Response {
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_stream_opens_with_an_empty_assistant_message() {
+        let start = message_start("msg_1".into(), "claude".into());
+        assert_eq!(start.event_name(), "message_start");
+        assert_eq!(
+            serde_json::to_value(&start).unwrap(),
+            json!({"type": "message_start", "message": {
+                "id": "msg_1", "type": "message", "role": "assistant", "model": "claude",
+                "content": [], "stop_reason": null, "stop_sequence": null,
+                "usage": {"input_tokens": 0, "output_tokens": 0}}})
+        );
+    }
 }

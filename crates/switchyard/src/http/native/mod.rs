@@ -2,9 +2,11 @@
 //! task-type processing, and media with durable tasks ([`tasks`]). Responses add
 //! `routing` and `usage.cost_usd`.
 
+mod convert;
 mod media;
 mod process;
 mod status;
+mod stream;
 pub mod tasks;
 pub mod wire;
 
@@ -16,13 +18,13 @@ use serde_json::{Value, json};
 use switchyard_core::gateway::{Answer, Streamed};
 use switchyard_core::llm::{Served, Want};
 use switchyard_types::Identity;
-use switchyard_types::chat::{ChatRequest, ChatResponse, Usage};
+use switchyard_types::chat::{ChatResponse, Usage};
 
 use self::wire::{ChatBody, EmbeddingsBody, NativeUsage, Routing};
 use super::call;
-use super::error::{ApiError, Failure, Native};
+use super::error::{Failure, Native};
 use super::extract::JsonBody;
-use super::openai::{convert, served_headers, wire as oai};
+use super::openai::served_headers;
 use crate::app::AppState;
 
 pub use media::media;
@@ -95,50 +97,6 @@ pub fn chat_json(r: &ChatResponse, served: &Served, want: Want<'_>) -> Value {
     })
 }
 
-fn to_canonical(
-    body: ChatBody,
-) -> std::result::Result<
-    (
-        ChatRequest,
-        Option<String>,
-        Option<switchyard_types::TaskType>,
-    ),
-    ApiError,
-> {
-    let model = match (&body.model, &body.provider) {
-        (Some(m), Some(p)) => Some(format!("{p}/{m}")),
-        (Some(m), None) => Some(m.clone()),
-        (None, Some(_)) => return Err(ApiError::field("provider", "needs `model` too")),
-        (None, None) if body.task_type.is_none() => {
-            return Err(ApiError::field("model", "give a `model` or a `task_type`"));
-        }
-        (None, None) => None,
-    };
-    let request = convert::chat_request(oai::ChatCompletionRequest {
-        model: model.clone().unwrap_or_else(|| "task".into()),
-        messages: body.messages,
-        tools: body.tools,
-        tool_choice: body.tool_choice,
-        response_format: body.response_format,
-        temperature: body.temperature,
-        top_p: body.top_p,
-        max_tokens: body.max_tokens,
-        max_completion_tokens: None,
-        stop: body.stop,
-        seed: body.seed,
-        stream: None,
-        stream_options: None,
-        n: None,
-        user: body.user,
-        reasoning_effort: None,
-        presence_penalty: None,
-        frequency_penalty: None,
-        parallel_tool_calls: None,
-        logprobs: None,
-    })?;
-    Ok((request, model, body.task_type))
-}
-
 fn want<'a>(model: &'a Option<String>, task: Option<switchyard_types::TaskType>) -> Want<'a> {
     match (model, task) {
         (Some(m), _) => Want::Model(m),
@@ -154,7 +112,7 @@ pub async fn chat(
     headers: HeaderMap,
     JsonBody(body, _): JsonBody<ChatBody>,
 ) -> Result<Response> {
-    let (request, model, task) = to_canonical(body)?;
+    let (request, model, task) = convert::chat_request(body)?;
     let want = want(&model, task);
     let call = call(&identity, &headers, "ai.chat");
     let Answer { value, served } = state.gateway.chat(call, want, &request).await?;
@@ -171,7 +129,7 @@ pub async fn chat_stream(
     headers: HeaderMap,
     JsonBody(body, _): JsonBody<ChatBody>,
 ) -> Result<Response> {
-    let (mut request, model, task) = to_canonical(body)?;
+    let (mut request, model, task) = convert::chat_request(body)?;
     request.stream = true;
     let want = want(&model, task);
     let call = call(&identity, &headers, "ai.chat.stream");
@@ -189,16 +147,12 @@ pub async fn embeddings(
     headers: HeaderMap,
     JsonBody(body, _): JsonBody<EmbeddingsBody>,
 ) -> Result<Response> {
-    let request = convert::embedding_request(oai::EmbeddingsRequest {
-        model: body.model.clone().unwrap_or_default(),
-        input: body.input,
-        dimensions: body.dimensions,
-        encoding_format: None,
-        user: None,
-    })?;
-    let want = match &body.model {
-        Some(m) => Want::Model(m),
-        None => Want::Task(switchyard_types::TaskType::Embedding),
+    let asked = body.model.is_some();
+    let request = convert::embedding_request(body)?;
+    let want = if asked {
+        Want::Model(&request.model)
+    } else {
+        Want::Task(switchyard_types::TaskType::Embedding)
     };
     let call = call(&identity, &headers, "ai.embeddings");
     let Answer {
@@ -215,69 +169,4 @@ pub async fn embeddings(
     .into_response();
     served_headers(http.headers_mut(), &served);
     Ok(http)
-}
-
-mod stream {
-    //! Native SSE: one `data:` line per canonical event, then a `done` event.
-
-    use axum::body::{Body, Bytes};
-    use axum::http::{HeaderValue, header};
-    use axum::response::Response;
-    use futures::StreamExt;
-    use serde_json::json;
-    use switchyard_core::llm::Served;
-    use switchyard_providers::EventStream;
-    use switchyard_types::chat::StreamEvent;
-
-    use super::wire::Routing;
-
-    fn sse(value: &serde_json::Value) -> Bytes {
-        Bytes::from(format!("data: {value}\n\n"))
-    }
-
-    /// The streaming HTTP response.
-    pub fn response(events: EventStream, served: Served, routing: Routing) -> Response {
-        let routing = json!(routing);
-        let body = futures::stream::unfold(
-            (events, None, false),
-            move |(mut events, mut usage, done)| {
-                let served = served.clone();
-                let routing = routing.clone();
-                async move {
-                    if done {
-                        return None;
-                    }
-                    match events.next().await {
-                        Some(Ok(event)) => {
-                            if let StreamEvent::Usage { usage: u } = &event {
-                                usage = Some(super::usage(&served, u));
-                            }
-                            let value = serde_json::to_value(&event).unwrap_or_default();
-                            Some((
-                                Ok::<_, std::convert::Infallible>(sse(&value)),
-                                (events, usage, false),
-                            ))
-                        }
-                        Some(Err(e)) => {
-                            let value =
-                                json!({"type": "error", "kind": e.kind, "message": e.message});
-                            Some((Ok(sse(&value)), (events, usage, true)))
-                        }
-                        None => {
-                            let value = json!({"type": "done", "routing": routing, "usage": usage});
-                            Some((Ok(sse(&value)), (events, usage, true)))
-                        }
-                    }
-                }
-            },
-        );
-        let mut response = Response::new(Body::from_stream(body));
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        response
-    }
 }

@@ -24,24 +24,67 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> Result<ChatRequest, Api
     if req.n.is_some_and(|n| n != 1) {
         return Err(ApiError::field("n", "only n = 1 is supported"));
     }
-    if let Some(t) = req.temperature
+    sampling(req.temperature, req.top_p)?;
+    let messages = messages(req.messages)?;
+    let tools = tools(req.tools)?;
+    let stop = stop(req.stop)?;
+    let reasoning = match req.reasoning_effort.as_deref() {
+        None => None,
+        Some(name) => Some(Reasoning::from_effort_name(name).ok_or_else(|| {
+            ApiError::field(
+                "reasoning_effort",
+                "must be none, minimal, low, medium, high or xhigh",
+            )
+        })?),
+    };
+    Ok(ChatRequest {
+        model: req.model,
+        messages,
+        tools,
+        tool_choice: req.tool_choice.map(tool_choice),
+        response_format: req.response_format.map(response_format),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        max_output_tokens: req.max_completion_tokens.or(req.max_tokens),
+        stop,
+        seed: req.seed,
+        stream: req.stream.unwrap_or(false),
+        user: req.user,
+        reasoning,
+        cache_breakpoints: Vec::new(),
+    })
+}
+
+// The pieces below are shared with the native surface, whose messages, tools and
+// formats have the same JSON shapes.
+
+/// Check `temperature` (0–2) and `top_p` (0–1).
+pub(crate) fn sampling(temperature: Option<f64>, top_p: Option<f64>) -> Result<(), ApiError> {
+    if let Some(t) = temperature
         && !(0.0..=2.0).contains(&t)
     {
         return Err(ApiError::field("temperature", "must be between 0 and 2"));
     }
-    if let Some(p) = req.top_p
+    if let Some(p) = top_p
         && !(0.0..=1.0).contains(&p)
     {
         return Err(ApiError::field("top_p", "must be between 0 and 1"));
     }
-    let messages = req
-        .messages
+    Ok(())
+}
+
+/// The conversation as canonical messages; errors name `messages[i]…`.
+pub(crate) fn messages(messages: Vec<wire::ChatMessage>) -> Result<Vec<Message>, ApiError> {
+    messages
         .into_iter()
         .enumerate()
         .map(|(i, m)| message(i, m))
-        .collect::<Result<Vec<_>, _>>()?;
-    let tools = req
-        .tools
+        .collect()
+}
+
+/// Tool definitions as canonical tools (no `parameters` is an empty object schema).
+pub(crate) fn tools(tools: Option<Vec<wire::ToolDef>>) -> Result<Vec<Tool>, ApiError> {
+    tools
         .unwrap_or_default()
         .into_iter()
         .enumerate()
@@ -61,16 +104,24 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> Result<ChatRequest, Api
                     .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let tool_choice = req.tool_choice.map(|c| match c {
+        .collect()
+}
+
+/// A `tool_choice` as canonical.
+pub(crate) fn tool_choice(choice: wire::ToolChoice) -> ToolChoice {
+    match choice {
         wire::ToolChoice::Mode(wire::ToolChoiceMode::Auto) => ToolChoice::Auto,
         wire::ToolChoice::Mode(wire::ToolChoiceMode::None) => ToolChoice::None,
         wire::ToolChoice::Mode(wire::ToolChoiceMode::Required) => ToolChoice::Required,
         wire::ToolChoice::Named { function } => ToolChoice::Function {
             name: function.name,
         },
-    });
-    let response_format = req.response_format.map(|f| match f {
+    }
+}
+
+/// A `response_format` as canonical.
+pub(crate) fn response_format(format: wire::ResponseFormat) -> ResponseFormat {
+    match format {
         wire::ResponseFormat::Text => ResponseFormat::Text,
         wire::ResponseFormat::JsonObject => ResponseFormat::JsonObject,
         wire::ResponseFormat::JsonSchema { json_schema } => ResponseFormat::JsonSchema {
@@ -78,40 +129,19 @@ pub fn chat_request(req: wire::ChatCompletionRequest) -> Result<ChatRequest, Api
             schema: json_schema.schema.unwrap_or(Value::Null),
             strict: json_schema.strict.unwrap_or(false),
         },
-    });
-    let stop = match req.stop {
-        None => Vec::new(),
-        Some(wire::Stop::One(s)) => vec![s],
+    }
+}
+
+/// `stop` as a list of at most 4 sequences.
+pub(crate) fn stop(stop: Option<wire::Stop>) -> Result<Vec<String>, ApiError> {
+    match stop {
+        None => Ok(Vec::new()),
+        Some(wire::Stop::One(s)) => Ok(vec![s]),
         Some(wire::Stop::Many(v)) if v.len() > 4 => {
-            return Err(ApiError::field("stop", "at most 4 stop sequences"));
+            Err(ApiError::field("stop", "at most 4 stop sequences"))
         }
-        Some(wire::Stop::Many(v)) => v,
-    };
-    let reasoning = match req.reasoning_effort.as_deref() {
-        None => None,
-        Some(name) => Some(Reasoning::from_effort_name(name).ok_or_else(|| {
-            ApiError::field(
-                "reasoning_effort",
-                "must be none, minimal, low, medium, high or xhigh",
-            )
-        })?),
-    };
-    Ok(ChatRequest {
-        model: req.model,
-        messages,
-        tools,
-        tool_choice,
-        response_format,
-        temperature: req.temperature,
-        top_p: req.top_p,
-        max_output_tokens: req.max_completion_tokens.or(req.max_tokens),
-        stop,
-        seed: req.seed,
-        stream: req.stream.unwrap_or(false),
-        user: req.user,
-        reasoning,
-        cache_breakpoints: Vec::new(),
-    })
+        Some(wire::Stop::Many(v)) => Ok(v),
+    }
 }
 
 fn message(i: usize, m: wire::ChatMessage) -> Result<Message, ApiError> {
@@ -241,7 +271,17 @@ pub fn usage_json(u: &Usage) -> Value {
 
 /// Translate and validate an OpenAI embeddings request.
 pub fn embedding_request(req: wire::EmbeddingsRequest) -> Result<EmbeddingRequest, ApiError> {
-    let input = match req.input {
+    embedding(req.model, req.input, req.dimensions)
+}
+
+/// An embedding request from its parts (shared with the native surface): 1 to 2048
+/// inputs, `dimensions` at least 1.
+pub(crate) fn embedding(
+    model: String,
+    input: wire::EmbeddingInput,
+    dimensions: Option<u32>,
+) -> Result<EmbeddingRequest, ApiError> {
+    let input = match input {
         wire::EmbeddingInput::One(s) => vec![s],
         wire::EmbeddingInput::Many(v) => v,
     };
@@ -251,13 +291,13 @@ pub fn embedding_request(req: wire::EmbeddingsRequest) -> Result<EmbeddingReques
     if input.len() > 2048 {
         return Err(ApiError::field("input", "at most 2048 inputs per request"));
     }
-    if req.dimensions == Some(0) {
+    if dimensions == Some(0) {
         return Err(ApiError::field("dimensions", "must be at least 1"));
     }
     Ok(EmbeddingRequest {
-        model: req.model,
+        model,
         input,
-        dimensions: req.dimensions,
+        dimensions,
     })
 }
 

@@ -3,6 +3,8 @@
 
 pub(crate) mod convert;
 mod stream;
+#[cfg(test)]
+mod tests;
 pub mod wire;
 
 use axum::extract::State;

@@ -1,30 +1,35 @@
-//! The reverse direction, for the gateway's Anthropic-format client surface: a Messages
-//! request → canonical request, and a canonical response or usage → Messages response.
-//! `cache_control` becomes a canonical cache breakpoint (a user turn is split after a
-//! marked block that is not its last, so the breakpoint ends a canonical message; on an
-//! assistant turn it moves to the turn's last block) and `thinking` the canonical
-//! `reasoning`. Fields the canonical model cannot hold (`top_k`, `is_error`, server
-//! tools' results) are dropped; server tool definitions are refused.
+//! Anthropic Messages client format ⇄ canonical model: a client's request → canonical
+//! request (validated; errors name the field), and a canonical response or usage →
+//! Messages response. `cache_control` becomes a canonical cache breakpoint (a user turn
+//! is split after a marked block that is not its last, so the breakpoint ends a
+//! canonical message; on an assistant turn it moves to the turn's last block) and
+//! `thinking` the canonical `reasoning`. Fields the canonical model cannot hold
+//! (`top_k`, `is_error`, server tools' results) are dropped; server tool definitions are
+//! refused.
 
 use serde_json::Value;
 use switchyard_types::chat::{
     CacheBreakpoint, CacheTarget, ChatRequest, ChatResponse, ContentPart, FinishReason, Message,
     MessageRole, Reasoning, ResponseFormat, Tool, ToolCall, ToolChoice, Usage,
 };
+// The adapter's convention for carrying a `redacted_thinking` block through the canonical
+// model; the surface must use the same one so such a block reaches Anthropic unchanged.
+use switchyard_providers::anthropic::convert::REDACTED_THINKING_PREFIX;
 
-use super::convert::REDACTED_THINKING_PREFIX;
-use super::wire::{self, ContentBlock, Role};
+use super::wire::{self, ContentBlock, ResponseBlock, Role};
+use crate::http::error::ApiError;
 
-/// A client request the canonical model cannot take; `field` is its JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct InvalidRequest {
-    pub field: String,
-    pub message: String,
-}
-
-/// Translate a client's Messages request into the canonical request.
-pub fn to_canonical_request(req: wire::MessagesRequest) -> Result<ChatRequest, InvalidRequest> {
+/// Translate and validate a client's Messages request; errors name the field.
+pub fn chat_request(req: wire::MessagesRequest) -> Result<ChatRequest, ApiError> {
+    if req.max_tokens == 0 {
+        return Err(ApiError::field("max_tokens", "must be at least 1"));
+    }
+    if req.messages.is_empty() {
+        return Err(ApiError::field(
+            "messages",
+            "must contain at least one message",
+        ));
+    }
     let mut messages = Vec::new();
     let mut cache = Vec::new();
     match req.system {
@@ -60,10 +65,10 @@ pub fn to_canonical_request(req: wire::MessagesRequest) -> Result<ChatRequest, I
     let mut tools = Vec::with_capacity(req.tools.len());
     for (i, tool) in req.tools.into_iter().enumerate() {
         if let Some(kind) = tool.kind.filter(|k| k != "custom") {
-            return Err(InvalidRequest {
-                field: format!("tools[{i}]"),
-                message: format!("server tool `{kind}` is not supported by this gateway"),
-            });
+            return Err(ApiError::field(
+                format!("tools[{i}]"),
+                format!("server tool `{kind}` is not supported by this gateway"),
+            ));
         }
         if let Some(control) = &tool.cache_control {
             cache.push(breakpoint(
@@ -267,21 +272,21 @@ fn assistant_message(blocks: Vec<ContentBlock>) -> (Message, Option<Value>) {
     (message, cache)
 }
 
-/// A canonical response as a Messages response.
-pub fn to_wire_response(resp: &ChatResponse) -> wire::MessagesResponse {
+/// A canonical response as a Messages response (its id prefixed `msg_` if it is not).
+pub fn chat_response(resp: &ChatResponse) -> wire::MessagesResponse {
     let mut content = Vec::new();
     for part in &resp.message.content {
         match part {
             ContentPart::Text { text } if !text.is_empty() => {
-                content.push(ContentBlock::text(text.clone()));
+                content.push(ResponseBlock::Text { text: text.clone() });
             }
             ContentPart::Reasoning { text, signature } => {
                 let signature = signature.clone().unwrap_or_default();
                 content.push(match signature.strip_prefix(REDACTED_THINKING_PREFIX) {
-                    Some(data) => ContentBlock::RedactedThinking {
+                    Some(data) => ResponseBlock::RedactedThinking {
                         data: data.to_string(),
                     },
-                    None => ContentBlock::Thinking {
+                    None => ResponseBlock::Thinking {
                         thinking: text.clone(),
                         signature,
                     },
@@ -295,27 +300,31 @@ pub fn to_wire_response(resp: &ChatResponse) -> wire::MessagesResponse {
             .ok()
             .filter(Value::is_object)
             .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
-        content.push(ContentBlock::ToolUse {
+        content.push(ResponseBlock::ToolUse {
             id: call.id.clone(),
             name: call.name.clone(),
             input,
-            cache_control: None,
         });
     }
+    let id = if resp.id.starts_with("msg_") {
+        resp.id.clone()
+    } else {
+        format!("msg_{}", resp.id)
+    };
     wire::MessagesResponse {
-        id: resp.id.clone(),
-        kind: "message".into(),
+        id,
+        kind: "message",
         role: Role::Assistant,
         model: resp.model.clone(),
         content,
-        stop_reason: Some(to_stop_reason(resp.finish_reason)),
+        stop_reason: Some(stop_reason(resp.finish_reason)),
         stop_sequence: None,
-        usage: to_wire_usage(&resp.usage),
+        usage: usage(&resp.usage),
     }
 }
 
 /// The stop reason for a canonical finish reason.
-pub fn to_stop_reason(reason: FinishReason) -> wire::StopReason {
+pub fn stop_reason(reason: FinishReason) -> wire::StopReason {
     match reason {
         FinishReason::Stop => wire::StopReason::EndTurn,
         FinishReason::Length => wire::StopReason::MaxTokens,
@@ -325,7 +334,7 @@ pub fn to_stop_reason(reason: FinishReason) -> wire::StopReason {
 }
 
 /// Canonical usage in Anthropic's terms: `input_tokens` excludes the cache reads and writes.
-pub fn to_wire_usage(u: &Usage) -> wire::Usage {
+pub fn usage(u: &Usage) -> wire::Usage {
     wire::Usage {
         input_tokens: u
             .input_tokens
@@ -334,11 +343,8 @@ pub fn to_wire_usage(u: &Usage) -> wire::Usage {
         output_tokens: u.output_tokens,
         cache_creation_input_tokens: Some(u.cache_creation_input_tokens),
         cache_read_input_tokens: Some(u.cached_input_tokens),
-        cache_creation: None,
         output_tokens_details: (u.reasoning_tokens > 0).then_some(wire::OutputTokensDetails {
-            thinking_tokens: Some(u.reasoning_tokens),
+            thinking_tokens: u.reasoning_tokens,
         }),
-        server_tool_use: None,
-        service_tier: None,
     }
 }
