@@ -1,5 +1,5 @@
 //! Provider secrets at rest: envelope encryption. Each secret gets a fresh AES-256-GCM
-//! data key; the data key is wrapped by the master key (SPEC §1 `SWITCHYARD_MASTER_KEY`).
+//! data key; the data key is wrapped by the master key (`SWITCHYARD_MASTER_KEY`, README "Governance").
 //! Plaintext exists only in memory.
 //!
 //! Sealed layout (v2): `2 | key_id(4) | wrap_nonce(12) | wrapped_key(32+16) | nonce(12) |

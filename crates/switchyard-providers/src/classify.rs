@@ -1,4 +1,4 @@
-//! Upstream failures → [`ProviderError`] with an [`ErrorKind`] (SPEC §3), reading the
+//! Upstream failures → [`ProviderError`] with an [`ErrorKind`] (ARCHITECTURE.md, "Errors"), reading the
 //! status, the provider's error body and its `Retry-After` / rate-limit headers.
 
 use std::time::Duration;

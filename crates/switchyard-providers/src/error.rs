@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use switchyard_types::ErrorKind;
 
-/// A failed provider call, already classified (DESIGN principle 3).
+/// A failed provider call, already classified: retry, failover and breakers read the kind (ARCHITECTURE.md, "Errors").
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct ProviderError {

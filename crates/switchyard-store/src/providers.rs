@@ -69,7 +69,7 @@ pub struct NewProvider {
 }
 
 impl NewProvider {
-    /// A provider with the SPEC defaults: no base URL or key, 60 s timeout, 256 in flight,
+    /// A provider with the documented defaults: no base URL or key, 60 s timeout, 256 in flight,
     /// not free, enabled, empty options.
     pub fn new(name: impl Into<String>, kind: ProviderKind) -> Self {
         Self {

@@ -1,5 +1,5 @@
 //! Domain model: providers, models, groups, tasks, identities and their enums.
-//! Enum names here are the serde names of SPEC §2–§6 and the strings stored in the database.
+//! Enum names here are the serde names of the config file and the HTTP API and the strings stored in the database.
 
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +108,7 @@ named_enum!(
 );
 
 named_enum!(
-    /// The kinds of work a request may name instead of a model (SPEC §6).
+    /// The kinds of work a request may name instead of a model.
     TaskType {
         Chat = "chat",
         CodeGeneration = "code_generation",

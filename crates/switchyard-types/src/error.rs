@@ -1,4 +1,4 @@
-//! The classification every failure carries (SPEC §3). Retry, fallback, circuit
+//! The classification every failure carries (ARCHITECTURE.md, "Errors"). Retry, fallback, circuit
 //! breakers, metrics and HTTP status codes read this and nothing else.
 
 use serde::{Deserialize, Serialize};

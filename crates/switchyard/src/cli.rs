@@ -1,4 +1,4 @@
-//! The `switchyard` command line (SPEC §1).
+//! The `switchyard` command line (README, "Commands").
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! A fast mock OpenAI upstream for load tests: a fixed ~690-byte `chat.completion`, or a
-//! stream of 20 chunks and `[DONE]`, on one worker thread (as in shared/BENCHMARKS.md).
+//! stream of 20 chunks and `[DONE]`, on one worker thread (as bench/README.md describes).
 //! Usage: bench-upstream <port>
 
 use axum::body::{Body, Bytes};

@@ -115,7 +115,7 @@ impl Chain {
         Self { strategies }
     }
 
-    /// The chain of SPEC §6: user preference → health → capabilities → context window
+    /// The chain (README, "Routing and reliability"): user preference → health → capabilities → context window
     /// → cost → load balancing.
     pub fn standard() -> &'static Chain {
         &STANDARD

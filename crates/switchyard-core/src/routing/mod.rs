@@ -1,4 +1,4 @@
-//! Routing (SPEC §6): the requested model, group or task type resolves to candidates
+//! Routing (ARCHITECTURE.md, "The request pipeline", step 3): the requested model, group or task type resolves to candidates
 //! (a group's fallback groups as later tiers), which then pass one chain of strategies
 //! in priority order — user preference, health filter, capability filter, context
 //! window, cost optimisation, load balancing. Each strategy may remove candidates

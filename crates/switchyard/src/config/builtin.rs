@@ -1,5 +1,5 @@
 //! The built-in catalog used when the file defines no providers, models or groups:
-//! the offline `mock` provider and one model of each kind (SPEC §1).
+//! the offline `mock` provider and one model of each kind.
 
 use switchyard_types::{Capability, ModelKind, ProviderKind, TaskType};
 

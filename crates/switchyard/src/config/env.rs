@@ -1,4 +1,4 @@
-//! The environment layer: `SWITCHYARD_*` overrides (SPEC §1) and `env:VAR` secret references.
+//! The environment layer: `SWITCHYARD_*` overrides (README, "Configuration") and `env:VAR` secret references.
 
 use switchyard_types::Secret;
 

@@ -1,4 +1,4 @@
-//! Configuration (SPEC §1–§2): built-in defaults < TOML file < environment, checked once
+//! Configuration (README, "Configuration"): built-in defaults < TOML file < environment, checked once
 //! into a typed [`Config`], with every problem reported at its key path.
 //!
 //! Secrets: a provider's `api_key` is kept exactly as written (`env:VAR` or a literal),

@@ -1,4 +1,4 @@
-//! The configuration file's types (SPEC §2): the settings sections, with defaults.
+//! The configuration file's types: the settings sections, with defaults.
 //! The JSON Schema printed by `switchyard config-schema` is derived from these types.
 
 use std::net::{AddrParseError, SocketAddr};

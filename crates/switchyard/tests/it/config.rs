@@ -1,4 +1,4 @@
-//! Integration tests of `switchyard::config`: layering, the SPEC sample, error reporting, schema.
+//! Integration tests of `switchyard::config`: layering, the documented sample, error reporting, schema.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
