@@ -69,12 +69,23 @@ pub struct Gateway {
     observer: Arc<dyn Observer>,
 }
 
-/// What the client asked for, counted before routing (for the quota reservation).
+/// What the client asked for, counted before the call (for the quota reservation).
 struct Estimate {
     input_tokens: u64,
     max_output: Option<u32>,
     /// Cost known up front (media priced per image), if any.
     usd: Option<f64>,
+}
+
+impl Estimate {
+    /// A chat request's prompt (a quick upper bound) and requested output.
+    fn chat(request: &ChatRequest) -> Self {
+        Self {
+            input_tokens: tokens::quick_upper_bound(request),
+            max_output: request.max_output_tokens,
+            usd: None,
+        }
+    }
 }
 
 impl Gateway {
@@ -103,11 +114,6 @@ impl Gateway {
         self
     }
 
-    /// The LLM service behind the pipeline (routing previews, status).
-    pub fn llm(&self) -> &Arc<LlmService> {
-        &self.llm
-    }
-
     /// One chat completion.
     pub async fn chat(
         &self,
@@ -116,23 +122,16 @@ impl Gateway {
         request: &ChatRequest,
     ) -> Result<Answer<ChatResponse>, LlmError> {
         self.observer.chat_request(call.endpoint, request);
-        let estimate = Estimate {
-            input_tokens: tokens::quick_upper_bound(request),
-            max_output: request.max_output_tokens,
-            usd: None,
-        };
-        let route = self.routed(
-            &call,
-            want,
-            self.llm.route_chat(want, request, false, call.identity),
-        )?;
-        let mut meter = self.admit(&call, want, &estimate).await?;
-        let outcome = self.bounded(self.llm.chat_on(&route, request)).await;
-        let (response, served) = match outcome {
-            Ok(value) => value,
-            Err(error) => return Err(failed(meter, error)),
-        };
-        meter.served(&served);
+        let route = self.llm.route_chat(want, request, false, call.identity);
+        let (response, served, mut meter) = self
+            .run(
+                &call,
+                want,
+                route,
+                Estimate::chat(request),
+                |route| async move { self.llm.chat_on(&route, request).await },
+            )
+            .await?;
         meter.usage(&response.usage);
         meter.first_token();
         meter.finish(200, None);
@@ -151,23 +150,16 @@ impl Gateway {
         request: &ChatRequest,
     ) -> Result<Streamed, LlmError> {
         self.observer.chat_request(call.endpoint, request);
-        let estimate = Estimate {
-            input_tokens: tokens::quick_upper_bound(request),
-            max_output: request.max_output_tokens,
-            usd: None,
-        };
-        let route = self.routed(
-            &call,
-            want,
-            self.llm.route_chat(want, request, true, call.identity),
-        )?;
-        let mut meter = self.admit(&call, want, &estimate).await?;
-        let outcome = self.bounded(self.llm.stream_on(&route, request)).await;
-        let (events, served) = match outcome {
-            Ok(value) => value,
-            Err(error) => return Err(failed(meter, error)),
-        };
-        meter.served(&served);
+        let route = self.llm.route_chat(want, request, true, call.identity);
+        let (events, served, meter) = self
+            .run(
+                &call,
+                want,
+                route,
+                Estimate::chat(request),
+                |route| async move { self.llm.stream_on(&route, request).await },
+            )
+            .await?;
         Ok(Streamed {
             events: metered(events, meter),
             served,
@@ -186,19 +178,14 @@ impl Gateway {
             max_output: None,
             usd: None,
         };
-        let route = self.routed(
-            &call,
-            want,
-            self.llm
-                .route_kind(want, ModelKind::Embedding, call.identity),
-        )?;
-        let mut meter = self.admit(&call, want, &estimate).await?;
-        let outcome = self.bounded(self.llm.embed_on(&route, request)).await;
-        let (response, served) = match outcome {
-            Ok(value) => value,
-            Err(error) => return Err(failed(meter, error)),
-        };
-        meter.served(&served);
+        let route = self
+            .llm
+            .route_kind(want, ModelKind::Embedding, call.identity);
+        let (response, served, mut meter) = self
+            .run(&call, want, route, estimate, |route| async move {
+                self.llm.embed_on(&route, request).await
+            })
+            .await?;
         meter.usage(&response.usage);
         meter.finish(200, None);
         Ok(Answer {
@@ -216,38 +203,29 @@ impl Gateway {
         keep_for: Option<&str>,
     ) -> Result<Answer<ImageResponse>, LlmError> {
         let want = Want::Model(&request.model);
-        // The first candidate's price per image is the reservation; an unknown model
-        // is refused here, before anything is reserved.
-        let usd = match self
-            .llm
-            .preview(&request.model, ModelKind::Image, call.identity)
-        {
-            Ok(first) if !first.free_tier => {
+        let route = self.llm.route_kind(want, ModelKind::Image, call.identity);
+        // The first candidate's price per image is the reservation; a route none of
+        // whose providers can draw is refused before anything is reserved.
+        let usd = match route.as_ref().map(LlmService::first_offer) {
+            Ok(Ok(first)) if !first.free_tier => {
                 first.pricing.cost_per_image.unwrap_or(0.0) * f64::from(request.n)
             }
-            Ok(_) => 0.0,
-            Err(error) => {
+            Ok(Err(error)) => {
                 self.refused(&call, want, error.status());
                 return Err(error);
             }
+            _ => 0.0,
         };
         let estimate = Estimate {
             input_tokens: 0,
             max_output: None,
             usd: Some(usd),
         };
-        let route = self.routed(
-            &call,
-            want,
-            self.llm.route_kind(want, ModelKind::Image, call.identity),
-        )?;
-        let mut meter = self.admit(&call, want, &estimate).await?;
-        let outcome = self.bounded(self.llm.images_on(&route, request)).await;
-        let (mut response, served) = match outcome {
-            Ok(value) => value,
-            Err(error) => return Err(failed(meter, error)),
-        };
-        meter.served(&served);
+        let (mut response, served, mut meter) = self
+            .run(&call, want, route, estimate, |route| async move {
+                self.llm.images_on(&route, request).await
+            })
+            .await?;
         if let Some(usage) = &response.usage {
             meter.usage(usage);
         }
@@ -261,14 +239,40 @@ impl Gateway {
             let error = LlmError::Internal {
                 message: error.to_string(),
             };
-            meter.finish(error.status(), None);
-            return Err(error);
+            return Err(failed(meter, error));
         }
         meter.finish(200, None);
         Ok(Answer {
             value: response,
             served,
         })
+    }
+
+    /// The steps every call shares: refuse (and record) what routing could not place,
+    /// admit the estimate, make the call within the request timeout, record a failure.
+    /// On success the meter is handed back open, knowing who served, for the caller to
+    /// add the answer's usage and finish.
+    async fn run<T, F, Fut>(
+        &self,
+        call: &Call<'_>,
+        want: Want<'_>,
+        route: Result<Arc<Route>, LlmError>,
+        estimate: Estimate,
+        work: F,
+    ) -> Result<(T, Served, Meter), LlmError>
+    where
+        F: FnOnce(Arc<Route>) -> Fut,
+        Fut: Future<Output = Result<(T, Served), LlmError>>,
+    {
+        let route = route.inspect_err(|error| self.refused(call, want, error.status()))?;
+        let mut meter = self.admit(call, want, &estimate).await?;
+        match self.bounded(work(route)).await {
+            Ok((value, served)) => {
+                meter.served(&served);
+                Ok((value, served, meter))
+            }
+            Err(error) => Err(failed(meter, error)),
+        }
     }
 
     /// Record a request refused before admission (bad input that a handler or routing
@@ -282,17 +286,6 @@ impl Gateway {
             &want.label(),
         );
         meter.finish(status, None);
-    }
-
-    /// A routing decision, or the refusal recorded (routing found the request cannot be
-    /// served: unknown model, wrong kind, too long…) before anything is reserved.
-    fn routed(
-        &self,
-        call: &Call<'_>,
-        want: Want<'_>,
-        route: Result<Arc<Route>, LlmError>,
-    ) -> Result<Arc<Route>, LlmError> {
-        route.inspect_err(|error| self.refused(call, want, error.status()))
     }
 
     /// Start the meter, hold a usage-queue slot, and reserve the estimate against the

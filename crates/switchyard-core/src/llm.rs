@@ -55,27 +55,6 @@ impl LlmService {
         &self.settings
     }
 
-    /// One chat completion, failing over between candidates on retryable errors.
-    pub async fn chat(
-        &self,
-        request: &ChatRequest,
-        identity: &Identity,
-    ) -> Result<(ChatResponse, Served), LlmError> {
-        self.chat_for(Want::Model(&request.model), request, identity)
-            .await
-    }
-
-    /// [`LlmService::chat`] for an explicit [`Want`].
-    pub async fn chat_for(
-        &self,
-        want: Want<'_>,
-        request: &ChatRequest,
-        identity: &Identity,
-    ) -> Result<(ChatResponse, Served), LlmError> {
-        let route = self.route_chat(want, request, false, identity)?;
-        self.chat_on(&route, request).await
-    }
-
     /// Route a chat request (to models that stream, with `stream`), calling no one.
     pub fn route_chat(
         &self,
@@ -118,7 +97,9 @@ impl LlmService {
         .await
     }
 
-    /// A streamed chat completion over a decided route (see [`LlmService::chat_stream`]).
+    /// A streamed chat completion over a decided route. Candidates are tried until one
+    /// produces its first event (within the model's `time_to_first_token_ms`); after
+    /// that the stream belongs to the client and is never retried.
     pub async fn stream_on(
         &self,
         route: &Arc<Route>,
@@ -151,50 +132,6 @@ impl LlmService {
             Some(async move { images.generate_image(target(&entry), request).await })
         })
         .await
-    }
-
-    /// A streamed chat completion. Candidates are tried until one produces its first
-    /// event (within the model's `time_to_first_token_ms`); after that the stream
-    /// belongs to the client and is never retried.
-    pub async fn chat_stream(
-        &self,
-        request: &ChatRequest,
-        identity: &Identity,
-    ) -> Result<(EventStream, Served), LlmError> {
-        self.chat_stream_for(Want::Model(&request.model), request, identity)
-            .await
-    }
-
-    /// [`LlmService::chat_stream`] for an explicit [`Want`].
-    pub async fn chat_stream_for(
-        &self,
-        want: Want<'_>,
-        request: &ChatRequest,
-        identity: &Identity,
-    ) -> Result<(EventStream, Served), LlmError> {
-        let route = self.route_chat(want, request, true, identity)?;
-        self.stream_on(&route, request).await
-    }
-
-    /// Embeddings for every input, failing over like chat.
-    pub async fn embed(
-        &self,
-        request: &EmbeddingRequest,
-        identity: &Identity,
-    ) -> Result<(EmbeddingResponse, Served), LlmError> {
-        self.embed_for(Want::Model(&request.model), request, identity)
-            .await
-    }
-
-    /// [`LlmService::embed`] for an explicit [`Want`].
-    pub async fn embed_for(
-        &self,
-        want: Want<'_>,
-        request: &EmbeddingRequest,
-        identity: &Identity,
-    ) -> Result<(EmbeddingResponse, Served), LlmError> {
-        let route = self.route_kind(want, ModelKind::Embedding, identity)?;
-        self.embed_on(&route, request).await
     }
 
     /// Image generation, failing over like chat.
@@ -232,7 +169,14 @@ impl LlmService {
         kind: ModelKind,
         identity: &Identity,
     ) -> Result<Served, LlmError> {
-        let route = self.route(Want::Model(model), kind, Needs::NONE, None, identity)?;
+        let route = self.route_kind(Want::Model(model), kind, identity)?;
+        Self::first_offer(&route)
+    }
+
+    /// The first of a decided route's candidates whose provider offers the route's
+    /// kind, as it would be served (its pricing prices a request up front).
+    pub fn first_offer(route: &Arc<Route>) -> Result<Served, LlmError> {
+        let kind = route.kind;
         let offers = |a: &Adapters| match kind {
             ModelKind::Image => a.images.is_some(),
             ModelKind::Video => a.videos.is_some(),
@@ -243,8 +187,8 @@ impl LlmService {
             .candidates
             .iter()
             .find(|c| adapters(route.entry(c)).is_some_and(offers))
-            .map(|c| Served::new(&route, route.entry(c), 1, Vec::new()))
-            .ok_or_else(|| exhausted(&route, None, &[]))
+            .map(|c| Served::new(route, route.entry(c), 1, Vec::new()))
+            .ok_or_else(|| exhausted(route, None, &[]))
     }
 
     /// Route a request: the candidates to try, in order, with the explanation.

@@ -42,8 +42,6 @@ pub struct Inner {
     pub governor: Arc<Governor>,
     /// Issues and verifies JWT access and refresh tokens.
     pub jwt: JwtIssuer,
-    /// Scrubs PII and key-like strings from logged prompts.
-    pub redactor: Redactor,
     /// Durable image and video tasks (started by `serve`).
     pub tasks: TaskManager,
     /// Stored media files (byte results), served to their owners.
@@ -113,7 +111,6 @@ impl AppState {
         let instance_id = uuid::Uuid::now_v7().to_string();
         let llm = Arc::new(LlmService::with_settings(registry.clone(), routing));
         let media = MediaService::new(store.clone(), crate::media::media_dir(&config));
-        let redactor = Redactor::new(&config.log.redact_patterns);
         let mut gateway = Gateway::new(
             llm.clone(),
             governor.clone(),
@@ -124,7 +121,8 @@ impl AppState {
             },
         );
         if config.log.log_prompts {
-            gateway = gateway.with_observer(Arc::new(PromptLog::new(redactor.clone())));
+            let redactor = Redactor::new(&config.log.redact_patterns);
+            gateway = gateway.with_observer(Arc::new(PromptLog::new(redactor)));
         }
         let tasks = TaskManager::new(
             TaskDeps {
@@ -145,7 +143,6 @@ impl AppState {
         Self(Arc::new(Inner {
             tasks,
             media,
-            redactor,
             governor,
             gateway: Arc::new(gateway),
             jwt,

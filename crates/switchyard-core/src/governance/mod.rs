@@ -118,6 +118,35 @@ pub struct Admission {
     tpm: Option<u32>,
 }
 
+/// A quota's counter for the period that contains a moment.
+struct Window {
+    counter: String,
+    start: i64,
+    end: i64,
+}
+
+impl Window {
+    fn of(quota: &Quota, at: i64) -> Self {
+        let (start, end) = periods::bounds(quota.period, at);
+        Self {
+            counter: format!("quota:{}:{start}", quota.id),
+            start,
+            end,
+        }
+    }
+
+    /// How long the counter is kept from now: to its period's end, plus an hour.
+    fn ttl(&self) -> Duration {
+        ttl_until(self.end)
+    }
+}
+
+/// Time from now to `end` (never negative), plus an hour of grace.
+fn ttl_until(end: i64) -> Duration {
+    Duration::from_millis(u64::try_from(end - now_millis()).unwrap_or(0))
+        + Duration::from_secs(3600)
+}
+
 /// What a request or task asks the quotas for (one request is always counted).
 struct Demand {
     tokens: f64,
@@ -258,23 +287,15 @@ impl Governor {
         input_tokens: u64,
         max_output: Option<u32>,
     ) -> Result<Admission, Refusal> {
-        let mut admission = Admission {
-            governor: self.clone(),
-            held: Vec::new(),
-            key_id: identity.key_id.clone(),
-            tpm: identity.rate_limit_tpm,
-        };
-        if !self.any_applies(identity, model) {
-            return Ok(admission);
-        }
-        let (output_tokens, usd) = self.estimate(model, input_tokens, max_output);
-        let demand = Demand {
-            tokens: (input_tokens + output_tokens) as f64,
-            usd,
-            of: Demanded::Request,
-        };
-        admission.held = self.reserve(identity, model, &demand).await?;
-        Ok(admission)
+        self.admit_demand(identity, model, || {
+            let (output_tokens, usd) = self.estimate(model, input_tokens, max_output);
+            Demand {
+                tokens: (input_tokens + output_tokens) as f64,
+                usd,
+                of: Demanded::Request,
+            }
+        })
+        .await
     }
 
     /// [`Governor::admit`] for a request priced up front (images): reserve one request
@@ -285,6 +306,21 @@ impl Governor {
         model: &str,
         usd: f64,
     ) -> Result<Admission, Refusal> {
+        self.admit_demand(identity, model, || Demand {
+            tokens: 0.0,
+            usd,
+            of: Demanded::Request,
+        })
+        .await
+    }
+
+    /// An admission holding `demand` (computed only when a quota applies).
+    async fn admit_demand(
+        self: &Arc<Self>,
+        identity: &Identity,
+        model: &str,
+        demand: impl FnOnce() -> Demand,
+    ) -> Result<Admission, Refusal> {
         let mut admission = Admission {
             governor: self.clone(),
             held: Vec::new(),
@@ -292,12 +328,7 @@ impl Governor {
             tpm: identity.rate_limit_tpm,
         };
         if self.any_applies(identity, model) {
-            let demand = Demand {
-                tokens: 0.0,
-                usd,
-                of: Demanded::Request,
-            };
-            admission.held = self.reserve(identity, model, &demand).await?;
+            admission.held = self.reserve(identity, model, &demand()).await?;
         }
         Ok(admission)
     }
@@ -342,10 +373,12 @@ impl Governor {
                 QuotaMetric::Tokens => demand.tokens,
                 QuotaMetric::Usd => demand.usd,
             };
-            let (start, end) = periods::bounds(quota.period, now);
-            let counter = format!("quota:{}:{start}", quota.id);
-            let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
-                + Duration::from_secs(3600);
+            let Window {
+                counter,
+                start,
+                end,
+            } = Window::of(quota, now);
+            let ttl = ttl_until(end);
             if let Err(error) = self.seed(quota, &counter, start, end, ttl).await {
                 tracing::error!(%error, "cannot seed a quota counter; letting the {} through", demand.of.noun());
                 continue;
@@ -398,17 +431,15 @@ impl Governor {
 
     /// What is used of `quota` in its current period (reserved and settled).
     pub async fn used(&self, quota: &Quota) -> Result<QuotaUse, StoreError> {
-        let now = now_millis();
-        let (start, end) = periods::bounds(quota.period, now);
-        let counter = format!("quota:{}:{start}", quota.id);
-        let ttl = Duration::from_millis(u64::try_from(end - now).unwrap_or(0))
-            + Duration::from_secs(3600);
-        self.seed(quota, &counter, start, end, ttl).await?;
-        let used = self.counters.adjust(&counter, 0.0, ttl).await?;
+        let window = Window::of(quota, now_millis());
+        let ttl = window.ttl();
+        self.seed(quota, &window.counter, window.start, window.end, ttl)
+            .await?;
+        let used = self.counters.adjust(&window.counter, 0.0, ttl).await?;
         Ok(QuotaUse {
             used: round(used),
-            period_start: start,
-            period_end: end,
+            period_start: window.start,
+            period_end: window.end,
         })
     }
 
@@ -520,9 +551,7 @@ impl Admission {
                 QuotaMetric::Tokens => tokens as f64,
                 QuotaMetric::Usd => cost_usd,
             };
-            let ttl =
-                Duration::from_millis(u64::try_from(held.period_end - now_millis()).unwrap_or(0))
-                    + Duration::from_secs(3600);
+            let ttl = ttl_until(held.period_end);
             match governor
                 .counters
                 .adjust(&held.counter, actual - held.reserved, ttl)

@@ -2,11 +2,9 @@
 //! settled with its actual cost when it ends, possibly on another replica — so the
 //! reservation is kept in the shared counters, never in this process's memory.
 
-use std::time::Duration;
+use switchyard_types::{Identity, QuotaMetric};
 
-use switchyard_types::{Identity, QuotaMetric, now_millis};
-
-use super::{Demand, Demanded, Governor, Refusal, applies, periods};
+use super::{Demand, Demanded, Governor, Refusal, Window, applies};
 
 impl Governor {
     /// Reserve a media task's estimated cost (and one request) against every quota that
@@ -42,11 +40,13 @@ impl Governor {
             q.metric == QuotaMetric::Usd
                 && applies(q, key_id, user_id, task.team_id.as_deref(), model)
         }) {
-            let (start, end) = periods::bounds(quota.period, task.created_at);
-            let counter = format!("quota:{}:{start}", quota.id);
-            let ttl = Duration::from_millis(u64::try_from(end - now_millis()).unwrap_or(0))
-                + Duration::from_secs(3600);
-            if let Err(error) = self.counters.adjust(&counter, delta, ttl).await {
+            // The counter of the period the task was submitted in.
+            let window = Window::of(quota, task.created_at);
+            if let Err(error) = self
+                .counters
+                .adjust(&window.counter, delta, window.ttl())
+                .await
+            {
                 tracing::error!(%error, task = %task.id, "cannot settle a task's cost reservation");
             }
         }

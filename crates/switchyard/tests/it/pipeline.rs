@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchyard_store::{Page, UsageFilter};
-use switchyard_testkit::{Backend, TestApp};
+use switchyard_testkit::{TestApp, backend_tests};
 use switchyard_types::UsageRecord;
 
 const CATALOG: &str = r#"
@@ -221,10 +221,7 @@ async fn assert_settled(app: &TestApp, quotas: &[String; 3], want: [f64; 3], wha
     panic!("{what}: quotas used (requests, tokens, usd) {seen:?}, want {want:?}");
 }
 
-async fn every_route_reserves_settles_and_records(backend: Backend) {
-    let Some(app) = TestApp::start_with(backend, CATALOG).await else {
-        return;
-    };
+async fn every_route_reserves_settles_and_records(app: TestApp) {
     let client = reqwest::Client::new();
     for route in routes() {
         let what = format!("{} {}", route.path, route.body);
@@ -256,10 +253,7 @@ async fn every_route_reserves_settles_and_records(backend: Backend) {
     }
 }
 
-async fn tasks_reserve_at_submission_and_settle_at_the_end(backend: Backend) {
-    let Some(app) = TestApp::start_with(backend, CATALOG).await else {
-        return;
-    };
+async fn tasks_reserve_at_submission_and_settle_at_the_end(app: TestApp) {
     let client = reqwest::Client::new();
     for (path, body, endpoint, cost) in [
         (
@@ -328,10 +322,7 @@ input_cost_per_mtok = 1000.0
 
 /// `server.request_timeout_ms` bounds a call: a 504 `timeout` long before the upstream
 /// would answer, recorded once with that status, its reservation given back.
-async fn the_request_timeout_applies(backend: Backend) {
-    let Some(app) = TestApp::start_with(backend, SLOW).await else {
-        return;
-    };
+async fn the_request_timeout_applies(app: TestApp) {
     let (key_id, secret, quotas) = metered_key(&app).await;
     let started = std::time::Instant::now();
     let r = reqwest::Client::new()
@@ -357,10 +348,7 @@ async fn the_request_timeout_applies(backend: Backend) {
 }
 
 /// A key's `last_used_at` is recorded (in the background, at most once a minute).
-async fn keys_record_their_last_use(backend: Backend) {
-    let Some(app) = TestApp::start_with(backend, CATALOG).await else {
-        return;
-    };
+async fn keys_record_their_last_use(app: TestApp) {
     let (_, key_id, secret) = app.create_key("user").await;
     let key = |app: &TestApp| {
         let path = format!("/api/v1/admin/keys/{key_id}");
@@ -390,27 +378,9 @@ async fn keys_record_their_last_use(backend: Backend) {
     assert!(at >= before - 1000, "{at} < {before}");
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(switchyard_testkit::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(switchyard_testkit::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both_backends!(
+backend_tests!(with CATALOG;
     every_route_reserves_settles_and_records,
     tasks_reserve_at_submission_and_settle_at_the_end,
-    the_request_timeout_applies,
     keys_record_their_last_use,
 );
+backend_tests!(with SLOW; the_request_timeout_applies);
